@@ -1,0 +1,134 @@
+package org.cortado.engine.layers;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import org.cortado.engine.ShapeException;
+import org.cortado.engine.ops.Parallel;
+import org.cortado.engine.tensor.Blob;
+import org.cortado.engine.tensor.Shapes;
+
+/**
+ * Caffe's layer contract, narrowed:
+ * <ol>
+ *   <li>the constructor reads the layer's own config fields (and validates them, naming the JSON path);</li>
+ *   <li>{@link #setUp} runs once with the first bottom shapes: checks them and creates and fills the
+ *       learnable blobs ({@link #params()});</li>
+ *   <li>{@link #reshape} sets the top shapes from the bottom shapes; the net calls it before the first
+ *       forward and whenever an input shape changes (a new batch size);</li>
+ *   <li>{@link #forward} reads bottom data and writes top data;</li>
+ *   <li>{@link #backward} reads top diff (and whatever data it needs) and writes bottom diff for each
+ *       bottom with {@code propagateDown[i]}; it <b>accumulates</b> into the diffs of its learnable
+ *       blobs, which the solver clears after each update (this is what makes {@code iter_size} and
+ *       shared parameters work).</li>
+ * </ol>
+ * A layer that allows it ({@link #allowsInPlace()}) may have its top be the same blob as its bottom.
+ */
+public abstract class Layer {
+    protected final LayerConfig config;
+    protected final LayerContext ctx;
+    private final List<Blob> params = new ArrayList<>();
+
+    protected Layer(LayerConfig config, LayerContext ctx) {
+        this.config = config;
+        this.ctx = ctx;
+    }
+
+    public final String name() {
+        return config.name();
+    }
+
+    public final String type() {
+        return config.type();
+    }
+
+    public final LayerConfig config() {
+        return config;
+    }
+
+    protected final Parallel par() {
+        return ctx.parallel();
+    }
+
+    /** The learnable blobs, in Caffe's order (weights, then bias). */
+    public final List<Blob> params() {
+        return Collections.unmodifiableList(params);
+    }
+
+    /** Creates learnable blob number {@link #params()}{@code .size()} with the given shape. */
+    protected final Blob addParam(int... shape) {
+        Blob b = new Blob(name() + "/" + params.size(), shape);
+        params.add(b);
+        return b;
+    }
+
+    /** Replaces learnable blob {@code i} by {@code owner} (parameter sharing, done by the net). */
+    public final void shareParam(int i, Blob owner) {
+        params.set(i, owner);
+    }
+
+    /** Learnable blob {@code i}; always fetch it through here, as the net may have shared it. */
+    protected final Blob param(int i) {
+        return params.get(i);
+    }
+
+    /** How many bottoms this layer takes: {@code [min, max]}. */
+    public int minBottoms() {
+        return 1;
+    }
+
+    public int maxBottoms() {
+        return 1;
+    }
+
+    /** How many tops this layer produces: {@code [min, max]}. */
+    public int minTops() {
+        return 1;
+    }
+
+    public int maxTops() {
+        return 1;
+    }
+
+    /** Loss layers report true: their first top gets {@code loss_weight} 1 unless configured. */
+    public boolean isLoss() {
+        return false;
+    }
+
+    /** Whether the top may be the bottom blob itself (ReLU, Dropout, ...). */
+    public boolean allowsInPlace() {
+        return false;
+    }
+
+    /** Whether the gradient may flow to bottom {@code i} at all (false for labels). */
+    public boolean canPropagateDown(int i) {
+        return true;
+    }
+
+    /** Checks the bottoms and creates the learnable blobs. Called once; the default does nothing. */
+    public void setUp(List<Blob> bottom, List<Blob> top) {}
+
+    public abstract void reshape(List<Blob> bottom, List<Blob> top);
+
+    public abstract void forward(List<Blob> bottom, List<Blob> top);
+
+    public abstract void backward(List<Blob> top, boolean[] propagateDown, List<Blob> bottom);
+
+    /** An error about this layer: {@code layer 'conv1' (Convolution) at net.layers[0]: message}. */
+    protected final ShapeException error(String message) {
+        return new ShapeException("layer '" + name() + "' (" + type() + ") at " + config.path() + ": " + message);
+    }
+
+    /** Fails unless bottom {@code i} has rank {@code rank}. */
+    protected final void requireRank(List<Blob> bottom, int i, int rank) {
+        if (bottom.get(i).rank() != rank) {
+            throw error("bottom '" + bottom.get(i).name() + "' must have " + rank + " axes, got shape "
+                    + Shapes.str(bottom.get(i).shape()));
+        }
+    }
+
+    @Override
+    public String toString() {
+        return name() + " (" + type() + ")";
+    }
+}

@@ -1,0 +1,35 @@
+package org.cortado.engine.layers;
+
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.BiFunction;
+import org.cortado.engine.ConfigException;
+
+/**
+ * Caffe type names to layer constructors. A type not listed here is an error naming the JSON path and
+ * the known types. After the constructor has read its fields, any field left unread is reported.
+ */
+public final class LayerRegistry {
+    private static final Map<String, BiFunction<LayerConfig, LayerContext, Layer>> TYPES = new TreeMap<>();
+
+    static {
+        TYPES.put("Convolution", Convolution::new);
+    }
+
+    private LayerRegistry() {}
+
+    public static Layer create(LayerConfig config, LayerContext ctx) {
+        var factory = TYPES.get(config.type());
+        if (factory == null) {
+            throw new ConfigException(config.path() + ".type: unknown layer type \"" + config.type()
+                    + "\"; known types: " + String.join(", ", TYPES.keySet()));
+        }
+        Layer layer = factory.apply(config, ctx);
+        config.json().rejectUnknown();
+        return layer;
+    }
+
+    public static boolean isKnown(String type) {
+        return TYPES.containsKey(type);
+    }
+}
