@@ -105,6 +105,13 @@ public abstract class Layer {
         return true;
     }
 
+    /**
+     * Called by the net before each forward of a training pass with a counter that grows by one per
+     * pass ({@code iter * iter_size + k}). Layers with randomness (Dropout) derive their stream from it,
+     * so a resumed run draws the same masks as an uninterrupted one. The default does nothing.
+     */
+    public void beginPass(long pass) {}
+
     /** Checks the bottoms and creates the learnable blobs. Called once; the default does nothing. */
     public void setUp(List<Blob> bottom, List<Blob> top) {}
 

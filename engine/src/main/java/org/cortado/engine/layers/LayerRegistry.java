@@ -14,6 +14,18 @@ public final class LayerRegistry {
 
     static {
         TYPES.put("Convolution", Convolution::new);
+        TYPES.put("Input", Input::new);
+        TYPES.put("InnerProduct", InnerProduct::new);
+        TYPES.put("ReLU", ReLU::new);
+        TYPES.put("Sigmoid", Sigmoid::new);
+        TYPES.put("TanH", TanH::new);
+        TYPES.put("Softmax", Softmax::new);
+        TYPES.put("SoftmaxWithLoss", SoftmaxWithLoss::new);
+        TYPES.put("Accuracy", Accuracy::new);
+        TYPES.put("Dropout", Dropout::new);
+        TYPES.put("Flatten", Flatten::new);
+        TYPES.put("Split", Split::new);
+        TYPES.put("Pooling", Pooling::new);
     }
 
     private LayerRegistry() {}

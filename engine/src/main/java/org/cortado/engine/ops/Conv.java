@@ -1,25 +1,41 @@
 package org.cortado.engine.ops;
 
 /**
- * Grouped 2-D convolution over a batch, as im2col + GEMM per image (Caffe's scheme), parallel over
- * images. Shapes: {@code x (n, c, h, w)}, {@code w (outC, c/group, kh, kw)}, {@code b (outC)},
+ * Grouped 2-D convolution over a batch as im2col + GEMM (Caffe's scheme), parallel over images.
+ * Shapes: {@code x (n, c, h, w)}, {@code w (outC, c/group, kh, kw)}, {@code b (outC)},
  * {@code y (n, outC, outH, outW)}.
  *
- * <p>Per image and group {@code gi}: {@code y[gi] = W[gi] (M x K) * col[gi] (K x P)} with
- * {@code M = outC/group}, {@code K = c/group*kh*kw}, {@code P = outH*outW}. Backward:
- * {@code dW[gi] += dy[gi] * col[gi]^T}, {@code db += sum_P dy}, {@code dcol[gi] = W[gi]^T * dy[gi]},
- * {@code dx = col2im(dcol)}. The column matrix is recomputed in backward rather than kept, so memory
- * stays at one column matrix per thread.
+ * <p>Per group {@code gi}: {@code y[gi] = W[gi] (M x K) * col[gi] (K x P)} with {@code M = outC/group},
+ * {@code K = c/group*kh*kw}, {@code P = outH*outW}. Backward: {@code dW[gi] += dy[gi] * col[gi]^T},
+ * {@code db += sum_P dy}, {@code dcol[gi] = W[gi]^T * dy[gi]}, {@code dx = col2im(dcol)}.
+ *
+ * <p>Speed: for small images one image's GEMM is too narrow for BLAS to run well (LeNet's conv2 is
+ * 50 x 64 x 500), so each thread puts a sub-batch of {@code nb} images side by side in one column
+ * matrix {@code (K, nb*P)} (bounded by {@link #COL_BUDGET} floats) and runs one wide GEMM; the output
+ * {@code (M, nb*P)} is then scattered to NCHW (and dy gathered the other way in backward). With
+ * {@code nb == 1} (large images) the GEMM writes NCHW directly. The column matrix is recomputed in
+ * backward rather than kept from forward, so memory stays at one column matrix per thread.
+ * {@code ConvolutionTest} checks all of this against the direct definition of convolution.
  */
 public final class Conv {
+    /** Upper bound on one thread's column matrix, in floats (4 MiB): enough width for BLAS, cache-friendly. */
+    static final int COL_BUDGET = 1 << 20;
+
     private Conv() {}
 
-    /** Scratch owned by one convolution layer: column matrices and per-chunk gradient partial sums. */
+    /** Scratch owned by one convolution layer: column matrices, staging, per-chunk gradient sums. */
     public static final class Workspace {
         final Scratch cols = new Scratch();
         final Scratch dcols = new Scratch();
+        final Scratch ys = new Scratch();
         final Scratch dws = new Scratch();
         final Scratch dbs = new Scratch();
+    }
+
+    /** Images per sub-batch: as many as fit {@link #COL_BUDGET}, at least 1, at most {@code chunk}. */
+    static int subBatch(ConvGeom g, int chunk) {
+        long perImage = (long) g.colRows() * g.colCols();
+        return (int) Math.max(1, Math.min(chunk, COL_BUDGET / Math.max(1, perImage)));
     }
 
     public static void forward(Parallel par, int n, ConvGeom g, int outC, int group,
@@ -29,27 +45,34 @@ public final class Conv {
         final int p = g.colCols();
         final int xSize = g.imageSize();
         final int ySize = outC * p;
-        final long flops = 2L * outC * k * p;
-        par.forChunks(n, flops, (chunk, i0, i1) -> {
-            float[] col = g.isPointwise() ? null : ws.cols.get(chunk, g.colRows() * p);
-            for (int i = i0; i < i1; i++) {
-                float[] src = x;
-                int srcOff = i * xSize;
-                if (col != null) {
-                    Im2col.im2col(g, x, i * xSize, col, 0);
-                    src = col;
-                    srcOff = 0;
+        par.forChunks(n, 2L * outC * k * p, (chunk, i0, i1) -> {
+            int nb = subBatch(g, i1 - i0);
+            float[] col = ws.cols.get(chunk, g.colRows() * p * nb);
+            float[] stage = nb > 1 ? ws.ys.get(chunk, ySize * nb) : null;
+            for (int s = i0; s < i1; s += nb) {
+                int cnt = Math.min(nb, i1 - s);
+                int ld = cnt * p;
+                for (int j = 0; j < cnt; j++) {
+                    Im2col.im2col(g, x, (s + j) * xSize, col, j * p, ld);
                 }
+                float[] out = cnt > 1 ? stage : y;
+                int outOff = cnt > 1 ? 0 : s * ySize;
                 for (int gi = 0; gi < group; gi++) {
-                    Gemm.gemm(false, false, m, p, k, 1f, w, gi * m * k, k, src, srcOff + gi * k * p, p,
-                            0f, y, i * ySize + gi * m * p, p);
+                    // (M, K) x (K, cnt*P) -> (M, cnt*P)
+                    Gemm.gemm(false, false, m, ld, k, 1f, w, gi * m * k, k, col, gi * k * ld, ld,
+                            0f, out, outOff + gi * m * ld, ld);
                 }
-                if (bias != null) {
+                for (int j = 0; j < cnt; j++) {
                     for (int o = 0; o < outC; o++) {
-                        float bo = bias[o];
-                        int base = i * ySize + o * p;
-                        for (int q = 0; q < p; q++) {
-                            y[base + q] += bo;
+                        int dst = (s + j) * ySize + o * p;
+                        if (cnt > 1) {
+                            System.arraycopy(stage, o * ld + j * p, y, dst, p);
+                        }
+                        if (bias != null) {
+                            float bo = bias[o];
+                            for (int q = 0; q < p; q++) {
+                                y[dst + q] += bo;
+                            }
                         }
                     }
                 }
@@ -73,45 +96,56 @@ public final class Conv {
         final long flops = 2L * outC * k * p * ((dw != null ? 1 : 0) + (dx != null ? 1 : 0));
         final int chunks = par.chunks(n, flops);
         par.forChunks(n, flops, (chunk, i0, i1) -> {
-            float[] col = g.isPointwise() ? null : ws.cols.get(chunk, g.colRows() * p);
-            float[] dcol = g.isPointwise() || dx == null ? null : ws.dcols.get(chunk, g.colRows() * p);
-            // Chunk 0 may accumulate straight into dw/db; the others into partial sums added at the end.
+            int nb = subBatch(g, i1 - i0);
+            float[] col = ws.cols.get(chunk, g.colRows() * p * nb);
+            float[] dcol = dx == null ? null : ws.dcols.get(chunk, g.colRows() * p * nb);
+            float[] stage = nb > 1 ? ws.ys.get(chunk, ySize * nb) : null;
+            // Chunk 0 accumulates straight into dw/db; the others into partial sums added at the end.
             float[] dwAcc = dw == null ? null : chunk == 0 ? dw : ws.dws.zeroed(chunk, wSize);
             float[] dbAcc = db == null ? null : chunk == 0 ? db : ws.dbs.zeroed(chunk, outC);
-            for (int i = i0; i < i1; i++) {
-                int yOff = i * ySize;
-                if (dwAcc != null) {
-                    float[] src = x;
-                    int srcOff = i * xSize;
-                    if (col != null) {
-                        Im2col.im2col(g, x, i * xSize, col, 0);
-                        src = col;
-                        srcOff = 0;
+            for (int s = i0; s < i1; s += nb) {
+                int cnt = Math.min(nb, i1 - s);
+                int ld = cnt * p;
+                // dy of the sub-batch as (outC, cnt*P)
+                float[] g2 = dy;
+                int gOff = s * ySize;
+                if (cnt > 1) {
+                    for (int j = 0; j < cnt; j++) {
+                        for (int o = 0; o < outC; o++) {
+                            System.arraycopy(dy, (s + j) * ySize + o * p, stage, o * ld + j * p, p);
+                        }
                     }
-                    for (int gi = 0; gi < group; gi++) {
-                        Gemm.gemm(false, true, m, k, p, 1f, dy, yOff + gi * m * p, p, src, srcOff + gi * k * p, p,
-                                1f, dwAcc, gi * m * k, k);
-                    }
+                    g2 = stage;
+                    gOff = 0;
                 }
                 if (dbAcc != null) {
                     for (int o = 0; o < outC; o++) {
-                        double s = 0;
-                        int base = yOff + o * p;
-                        for (int q = 0; q < p; q++) {
-                            s += dy[base + q];
+                        double acc = 0;
+                        int base = gOff + o * ld;
+                        for (int q = 0; q < ld; q++) {
+                            acc += g2[base + q];
                         }
-                        dbAcc[o] += (float) s;
+                        dbAcc[o] += (float) acc;
+                    }
+                }
+                if (dwAcc != null) {
+                    for (int j = 0; j < cnt; j++) {
+                        Im2col.im2col(g, x, (s + j) * xSize, col, j * p, ld);
+                    }
+                    for (int gi = 0; gi < group; gi++) {
+                        // (M, cnt*P) x (cnt*P, K) -> (M, K), accumulated
+                        Gemm.gemm(false, true, m, k, ld, 1f, g2, gOff + gi * m * ld, ld, col, gi * k * ld, ld,
+                                1f, dwAcc, gi * m * k, k);
                     }
                 }
                 if (dx != null) {
-                    float[] dst = dcol == null ? dx : dcol;
-                    int dstOff = dcol == null ? i * xSize : 0;
                     for (int gi = 0; gi < group; gi++) {
-                        Gemm.gemm(true, false, k, p, m, 1f, w, gi * m * k, k, dy, yOff + gi * m * p, p,
-                                0f, dst, dstOff + gi * k * p, p);
+                        // (K, M) x (M, cnt*P) -> (K, cnt*P)
+                        Gemm.gemm(true, false, k, ld, m, 1f, w, gi * m * k, k, g2, gOff + gi * m * ld, ld,
+                                0f, dcol, gi * k * ld, ld);
                     }
-                    if (dcol != null) {
-                        Im2col.col2im(g, dcol, 0, dx, i * xSize);
+                    for (int j = 0; j < cnt; j++) {
+                        Im2col.col2im(g, dcol, j * p, ld, dx, (s + j) * xSize);
                     }
                 }
             }

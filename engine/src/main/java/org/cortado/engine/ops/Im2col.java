@@ -56,18 +56,28 @@ public final class Im2col {
         }
     }
 
-    /** Fast im2col: per kernel row, the valid output columns are one contiguous range per output row. */
+    /** Fast im2col into a dense {@code (colRows, colCols)} matrix. */
     public static void im2col(ConvGeom g, float[] x, int xOff, float[] col, int colOff) {
+        im2col(g, x, xOff, col, colOff, g.colCols());
+    }
+
+    /**
+     * Fast im2col into a matrix whose rows are {@code ld >= colCols} apart, so several images can sit
+     * side by side in one column matrix (image j at column offset {@code j*colCols}). Per kernel row,
+     * the valid output columns are one contiguous range per output row.
+     */
+    public static void im2col(ConvGeom g, float[] x, int xOff, float[] col, int colOff, int ld) {
         final int h = g.h();
         final int w = g.w();
         final int oh = g.outH();
         final int ow = g.outW();
         final int sw = g.sw();
-        int p = colOff;
+        int row = 0;
         for (int ch = 0; ch < g.c(); ch++) {
             int plane = xOff + ch * h * w;
             for (int i = 0; i < g.kh(); i++) {
-                for (int j = 0; j < g.kw(); j++) {
+                for (int j = 0; j < g.kw(); j++, row++) {
+                    int p = colOff + row * ld;
                     int xShift = j * g.dw() - g.pw();
                     // Valid ox satisfy 0 <= ox*sw + xShift < w.
                     int oxLo = xShift >= 0 ? 0 : Math.min(ow, (-xShift + sw - 1) / sw);
@@ -95,19 +105,25 @@ public final class Im2col {
         }
     }
 
-    /** Fast col2im: zeroes the image, then accumulates each column run into it. */
+    /** Fast col2im from a dense {@code (colRows, colCols)} matrix. */
     public static void col2im(ConvGeom g, float[] col, int colOff, float[] x, int xOff) {
+        col2im(g, col, colOff, g.colCols(), x, xOff);
+    }
+
+    /** Fast col2im from a matrix whose rows are {@code ld} apart: zeroes the image, then accumulates each run. */
+    public static void col2im(ConvGeom g, float[] col, int colOff, int ld, float[] x, int xOff) {
         final int h = g.h();
         final int w = g.w();
         final int oh = g.outH();
         final int ow = g.outW();
         final int sw = g.sw();
         java.util.Arrays.fill(x, xOff, xOff + g.imageSize(), 0f);
-        int p = colOff;
+        int row = 0;
         for (int ch = 0; ch < g.c(); ch++) {
             int plane = xOff + ch * h * w;
             for (int i = 0; i < g.kh(); i++) {
-                for (int j = 0; j < g.kw(); j++) {
+                for (int j = 0; j < g.kw(); j++, row++) {
+                    int p = colOff + row * ld;
                     int xShift = j * g.dw() - g.pw();
                     int oxLo = xShift >= 0 ? 0 : Math.min(ow, (-xShift + sw - 1) / sw);
                     int oxHi = Math.max(oxLo, Math.min(ow, w - xShift <= 0 ? 0 : (w - xShift - 1) / sw + 1));

@@ -86,6 +86,36 @@ class ConvolutionTest {
         new GradientChecker().checkAll(conv, list(x), list(new Blob("y")));
     }
 
+    /** Images too large to batch side by side: one image per GEMM, written straight into NCHW. */
+    @Test
+    void largeImagesTakeTheOneImagePerGemmPath() {
+        Layer conv = layer("Convolution", "conv", "\"num_output\":3,\"kernel_size\":3,\"pad\":1," + FILLERS);
+        Blob x = random("x", 3, 16, 90, 90); // 144 x 8100 column matrix: over the per-thread budget
+        Blob y = new Blob("y");
+        conv.setUp(list(x), list(y));
+        conv.reshape(list(x), list(y));
+        conv.forward(list(x), list(y));
+        float[] expected = direct(x, conv.params().get(0), conv.params().get(1), 1, 1, 1, 1, 90, 90);
+        assertArrayEquals(expected, y.data().toArray(), 1e-3f);
+        // Backward on the same path. Without bias, y is linear in x and in W, so for any dy:
+        // <dy, y> = <dx, x> = <dW, W>. One backward checks both gradients.
+        Layer c2 = layer("Convolution", "conv", "\"num_output\":3,\"kernel_size\":3,\"pad\":1,\"bias_term\":false," + FILLERS);
+        Blob y2 = new Blob("y");
+        c2.setUp(list(x), list(y2));
+        c2.reshape(list(x), list(y2));
+        c2.forward(list(x), list(y2));
+        Blob dyRef = random("dy", 3, 3, 90, 90);
+        System.arraycopy(dyRef.x(), 0, y2.dx(), 0, y2.count());
+        c2.params().get(0).zeroDiff();
+        c2.backward(list(y2), new boolean[] {true}, list(x));
+        double yDy = org.cortado.engine.ops.Elementwise.dot(y2.count(), y2.x(), 0, y2.dx(), 0);
+        double xDx = org.cortado.engine.ops.Elementwise.dot(x.count(), x.x(), 0, x.dx(), 0);
+        Blob w = c2.params().get(0);
+        double wDw = org.cortado.engine.ops.Elementwise.dot(w.count(), w.x(), 0, w.dx(), 0);
+        assertEquals(yDy, xDx, 1e-4 * Math.abs(yDy));
+        assertEquals(yDy, wDw, 1e-4 * Math.abs(yDy));
+    }
+
     @Test
     void outputShapeFollowsCaffe() {
         Layer conv = layer("Convolution", "conv1", "\"num_output\":20,\"kernel_size\":5");

@@ -1,0 +1,284 @@
+package org.cortado.engine.ops;
+
+import java.util.Arrays;
+import org.cortado.engine.ShapeException;
+
+/**
+ * 2-D max and average pooling over {@code planes} independent {@code (h, w)} planes (a batch
+ * {@code (N, C, H, W)} is {@code N*C} planes), with Caffe's window placement and output size.
+ *
+ * <p>Output {@code (oy, ox)} covers rows {@code [oy*sh - ph, oy*sh - ph + kh)} of the zero-padded
+ * plane, and likewise for columns.
+ * <ul>
+ *   <li>MAX: the largest value among the window's positions inside the image (padding never wins);
+ *       {@code mask} records its index {@code y*w + x} within the plane, the first in row-major order on
+ *       ties. Backward routes {@code dy} to that index.</li>
+ *   <li>AVE: the sum of the window's positions inside the image divided by the window's size clipped
+ *       to the padded plane, {@code (min(y0+kh, h+ph) - y0) * (min(x0+kw, w+pw) - x0)}: padding counts
+ *       as zeros but the part of a window hanging past the padding does not. Backward spreads
+ *       {@code dy / size} over the same positions.</li>
+ * </ul>
+ *
+ * <p>The {@code *Reference} methods are the specification, written from the definition above (loop over
+ * the kernel offsets, skip positions outside the image). The others are the fast path: windows clipped
+ * once, parallel over planes. Backward overwrites {@code dx}.
+ */
+public final class Pooling {
+    private Pooling() {}
+
+    /**
+     * One plane's pooling geometry. Output size, Caffe's rule: {@code out = ceil((in + 2*pad - k) / s) + 1}
+     * ({@code floor} when {@code ceil} is false); then, if there is any padding, an output whose window
+     * would start in the padding past the image is dropped: {@code if ((out-1)*s >= in + pad) out--}.
+     *
+     * <p>A geometry where some window holds no image position at all is rejected (Caffe reads out of
+     * bounds there): with {@code pad < kernel}, as the layer requires, that only happens when the
+     * stride exceeds the kernel and ceil rounding adds a window past the end.
+     */
+    public record Geom(int h, int w, int kh, int kw, int sh, int sw, int ph, int pw, boolean ceil) {
+
+        public Geom {
+            if (h < 1 || w < 1 || kh < 1 || kw < 1 || sh < 1 || sw < 1 || ph < 0 || pw < 0) {
+                throw new ShapeException("pooling geometry needs positive sizes, got input " + h + "x" + w
+                        + ", kernel " + kh + "x" + kw + ", stride " + sh + "x" + sw + ", pad " + ph + "x" + pw);
+            }
+            if (h + 2 * ph < kh || w + 2 * pw < kw) {
+                throw new ShapeException("kernel " + kh + "x" + kw + " does not fit the padded input "
+                        + (h + 2 * ph) + "x" + (w + 2 * pw));
+            }
+            if (ph >= kh || pw >= kw) {
+                throw new ShapeException("pad " + ph + "x" + pw + " must be smaller than the kernel " + kh + "x" + kw);
+            }
+            boolean padded = ph > 0 || pw > 0;
+            if ((outLength(h, kh, sh, ph, padded, ceil) - 1) * sh - ph >= h
+                    || (outLength(w, kw, sw, pw, padded, ceil) - 1) * sw - pw >= w) {
+                throw new ShapeException("stride " + sh + "x" + sw + " with kernel " + kh + "x" + kw
+                        + " leaves the last window of the " + h + "x" + w + " input outside the image");
+            }
+        }
+
+        public int outH() {
+            return outLength(h, kh, sh, ph, ph > 0 || pw > 0, ceil);
+        }
+
+        public int outW() {
+            return outLength(w, kw, sw, pw, ph > 0 || pw > 0, ceil);
+        }
+
+        private static int outLength(int in, int k, int s, int p, boolean padded, boolean ceil) {
+            int span = in + 2 * p - k; // >= 0, checked above
+            int out = (ceil ? Math.ceilDiv(span, s) : span / s) + 1;
+            if (padded && (out - 1) * s >= in + p) {
+                out--;
+            }
+            return out;
+        }
+
+        public int inSize() {
+            return h * w;
+        }
+
+        public int outSize() {
+            return outH() * outW();
+        }
+    }
+
+    // ---- reference ----
+
+    public static void maxForwardReference(Geom g, int planes, float[] x, float[] y, int[] mask) {
+        int oh = g.outH(), ow = g.outW();
+        for (int p = 0; p < planes; p++) {
+            for (int oy = 0; oy < oh; oy++) {
+                for (int ox = 0; ox < ow; ox++) {
+                    float best = 0;
+                    int arg = -1;
+                    for (int i = 0; i < g.kh(); i++) {
+                        for (int j = 0; j < g.kw(); j++) {
+                            int iy = oy * g.sh() - g.ph() + i, ix = ox * g.sw() - g.pw() + j;
+                            if (iy < 0 || iy >= g.h() || ix < 0 || ix >= g.w()) {
+                                continue;
+                            }
+                            float v = x[p * g.inSize() + iy * g.w() + ix];
+                            if (arg < 0 || v > best) {
+                                best = v;
+                                arg = iy * g.w() + ix;
+                            }
+                        }
+                    }
+                    y[p * oh * ow + oy * ow + ox] = best;
+                    mask[p * oh * ow + oy * ow + ox] = arg;
+                }
+            }
+        }
+    }
+
+    public static void maxBackwardReference(Geom g, int planes, float[] dy, int[] mask, float[] dx) {
+        Arrays.fill(dx, 0, planes * g.inSize(), 0f);
+        int out = g.outSize();
+        for (int p = 0; p < planes; p++) {
+            for (int q = 0; q < out; q++) {
+                dx[p * g.inSize() + mask[p * out + q]] += dy[p * out + q];
+            }
+        }
+    }
+
+    /** The divisor of output {@code (oy, ox)}: its window clipped to the padded plane. */
+    static int aveDivisor(Geom g, int oy, int ox) {
+        int y0 = oy * g.sh() - g.ph(), x0 = ox * g.sw() - g.pw();
+        return (Math.min(y0 + g.kh(), g.h() + g.ph()) - y0) * (Math.min(x0 + g.kw(), g.w() + g.pw()) - x0);
+    }
+
+    public static void aveForwardReference(Geom g, int planes, float[] x, float[] y) {
+        int oh = g.outH(), ow = g.outW();
+        for (int p = 0; p < planes; p++) {
+            for (int oy = 0; oy < oh; oy++) {
+                for (int ox = 0; ox < ow; ox++) {
+                    double sum = 0;
+                    for (int i = 0; i < g.kh(); i++) {
+                        for (int j = 0; j < g.kw(); j++) {
+                            int iy = oy * g.sh() - g.ph() + i, ix = ox * g.sw() - g.pw() + j;
+                            if (iy >= 0 && iy < g.h() && ix >= 0 && ix < g.w()) {
+                                sum += x[p * g.inSize() + iy * g.w() + ix];
+                            }
+                        }
+                    }
+                    y[p * oh * ow + oy * ow + ox] = (float) (sum / aveDivisor(g, oy, ox));
+                }
+            }
+        }
+    }
+
+    public static void aveBackwardReference(Geom g, int planes, float[] dy, float[] dx) {
+        Arrays.fill(dx, 0, planes * g.inSize(), 0f);
+        int oh = g.outH(), ow = g.outW();
+        for (int p = 0; p < planes; p++) {
+            for (int oy = 0; oy < oh; oy++) {
+                for (int ox = 0; ox < ow; ox++) {
+                    float share = dy[p * oh * ow + oy * ow + ox] / aveDivisor(g, oy, ox);
+                    for (int i = 0; i < g.kh(); i++) {
+                        for (int j = 0; j < g.kw(); j++) {
+                            int iy = oy * g.sh() - g.ph() + i, ix = ox * g.sw() - g.pw() + j;
+                            if (iy >= 0 && iy < g.h() && ix >= 0 && ix < g.w()) {
+                                dx[p * g.inSize() + iy * g.w() + ix] += share;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // ---- fast path: windows clipped once, parallel over planes ----
+
+    public static void maxForward(Parallel par, Geom g, int planes, float[] x, float[] y, int[] mask) {
+        final int oh = g.outH(), ow = g.outW(), h = g.h(), w = g.w();
+        par.forChunks(planes, (long) oh * ow * g.kh() * g.kw(), (chunk, p0, p1) -> {
+            for (int p = p0; p < p1; p++) {
+                int xb = p * h * w;
+                int yb = p * oh * ow;
+                for (int oy = 0; oy < oh; oy++) {
+                    int y0 = oy * g.sh() - g.ph();
+                    int y1 = Math.min(y0 + g.kh(), h);
+                    y0 = Math.max(y0, 0);
+                    for (int ox = 0; ox < ow; ox++) {
+                        int x0 = ox * g.sw() - g.pw();
+                        int x1 = Math.min(x0 + g.kw(), w);
+                        x0 = Math.max(x0, 0);
+                        // The output size rule guarantees every window holds at least one image position.
+                        int arg = y0 * w + x0;
+                        float best = x[xb + arg];
+                        for (int iy = y0; iy < y1; iy++) {
+                            int row = iy * w;
+                            for (int ix = x0; ix < x1; ix++) {
+                                float v = x[xb + row + ix];
+                                if (v > best) {
+                                    best = v;
+                                    arg = row + ix;
+                                }
+                            }
+                        }
+                        y[yb + oy * ow + ox] = best;
+                        mask[yb + oy * ow + ox] = arg;
+                    }
+                }
+            }
+        });
+    }
+
+    public static void maxBackward(Parallel par, Geom g, int planes, float[] dy, int[] mask, float[] dx) {
+        final int in = g.inSize(), out = g.outSize();
+        par.forChunks(planes, in + out, (chunk, p0, p1) -> {
+            Arrays.fill(dx, p0 * in, p1 * in, 0f);
+            for (int p = p0; p < p1; p++) {
+                int xb = p * in;
+                int yb = p * out;
+                for (int q = 0; q < out; q++) {
+                    dx[xb + mask[yb + q]] += dy[yb + q];
+                }
+            }
+        });
+    }
+
+    public static void aveForward(Parallel par, Geom g, int planes, float[] x, float[] y) {
+        final int oh = g.outH(), ow = g.outW(), h = g.h(), w = g.w();
+        par.forChunks(planes, (long) oh * ow * g.kh() * g.kw(), (chunk, p0, p1) -> {
+            for (int p = p0; p < p1; p++) {
+                int xb = p * h * w;
+                int yb = p * oh * ow;
+                for (int oy = 0; oy < oh; oy++) {
+                    int y0 = oy * g.sh() - g.ph();
+                    int y1 = Math.min(y0 + g.kh(), h + g.ph());
+                    int rows = y1 - y0; // Caffe: the divisor counts padding, before clipping to the image
+                    y0 = Math.max(y0, 0);
+                    y1 = Math.min(y1, h);
+                    for (int ox = 0; ox < ow; ox++) {
+                        int x0 = ox * g.sw() - g.pw();
+                        int x1 = Math.min(x0 + g.kw(), w + g.pw());
+                        int size = rows * (x1 - x0);
+                        x0 = Math.max(x0, 0);
+                        x1 = Math.min(x1, w);
+                        float sum = 0;
+                        for (int iy = y0; iy < y1; iy++) {
+                            int row = xb + iy * w;
+                            for (int ix = x0; ix < x1; ix++) {
+                                sum += x[row + ix];
+                            }
+                        }
+                        y[yb + oy * ow + ox] = sum / size;
+                    }
+                }
+            }
+        });
+    }
+
+    public static void aveBackward(Parallel par, Geom g, int planes, float[] dy, float[] dx) {
+        final int oh = g.outH(), ow = g.outW(), h = g.h(), w = g.w();
+        par.forChunks(planes, (long) oh * ow * g.kh() * g.kw(), (chunk, p0, p1) -> {
+            Arrays.fill(dx, p0 * h * w, p1 * h * w, 0f);
+            for (int p = p0; p < p1; p++) {
+                int xb = p * h * w;
+                int yb = p * oh * ow;
+                for (int oy = 0; oy < oh; oy++) {
+                    int y0 = oy * g.sh() - g.ph();
+                    int y1 = Math.min(y0 + g.kh(), h + g.ph());
+                    int rows = y1 - y0;
+                    y0 = Math.max(y0, 0);
+                    y1 = Math.min(y1, h);
+                    for (int ox = 0; ox < ow; ox++) {
+                        int x0 = ox * g.sw() - g.pw();
+                        int x1 = Math.min(x0 + g.kw(), w + g.pw());
+                        float share = dy[yb + oy * ow + ox] / (rows * (x1 - x0));
+                        x0 = Math.max(x0, 0);
+                        x1 = Math.min(x1, w);
+                        for (int iy = y0; iy < y1; iy++) {
+                            int row = xb + iy * w;
+                            for (int ix = x0; ix < x1; ix++) {
+                                dx[row + ix] += share;
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,105 @@
+package org.cortado.engine.train;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.cortado.engine.config.CortadoConfig;
+import org.cortado.engine.layers.Layer;
+import org.cortado.engine.net.Net;
+import org.cortado.engine.tensor.Blob;
+import org.cortado.engine.tensor.Tensor;
+
+/**
+ * {@code cortado bench}: training throughput (forward + backward + update) on synthetic data of the
+ * net's input shapes, and Caffe-{@code time}-style mean forward/backward time per layer.
+ *
+ * <p>Synthetic data: N(0, 1) values for data inputs; for a label input (one that a layer reads without
+ * propagating a gradient, like SoftmaxWithLoss's second bottom) random class ids below the size of
+ * axis 1 of that layer's first bottom. A fresh batch is drawn once; every iteration trains on it.
+ */
+public final class Benchmark {
+    private Benchmark() {}
+
+    public record LayerTime(String name, String type, double forwardMs, double backwardMs) {}
+
+    public record Result(String net, int batch, int threads, int iters, double imagesPerSec, double msPerIter,
+                         double updateMs, long params, List<LayerTime> perLayer) {}
+
+    /** Runs {@code warmup} untimed then {@code iters} timed steps; {@code batch <= 0} keeps the config's. */
+    public static Result run(CortadoConfig config, int batch, int iters, int warmup) {
+        try (Trainer trainer = new Trainer(config)) {
+            Net net = trainer.trainNet();
+            if (batch > 0) {
+                net.setBatchSize(batch);
+            }
+            Map<String, Tensor> data = synthetic(net, config.seed());
+            for (int i = 0; i < warmup; i++) {
+                trainer.step(repeat(data, trainer));
+            }
+            net.profile(true);
+            long t0 = System.nanoTime();
+            for (int i = 0; i < iters; i++) {
+                trainer.step(repeat(data, trainer));
+            }
+            long total = System.nanoTime() - t0;
+            net.profile(false);
+            List<LayerTime> perLayer = new ArrayList<>();
+            long layerNanos = 0;
+            List<Layer> layers = net.layers();
+            for (int l = 0; l < layers.size(); l++) {
+                layerNanos += net.forwardNanos(l) + net.backwardNanos(l);
+                perLayer.add(new LayerTime(layers.get(l).name(), layers.get(l).type(),
+                        net.forwardNanos(l) / 1e6 / iters, net.backwardNanos(l) / 1e6 / iters));
+            }
+            double msPerIter = total / 1e6 / iters;
+            int b = net.batchSize() * trainer.solver().iterSize();
+            return new Result(config.name(), net.batchSize(), config.threads(), iters, b * 1000.0 / msPerIter,
+                    msPerIter, (total - layerNanos) / 1e6 / iters, net.paramCount(), perLayer);
+        }
+    }
+
+    private static List<Map<String, Tensor>> repeat(Map<String, Tensor> data, Trainer t) {
+        List<Map<String, Tensor>> l = new ArrayList<>();
+        for (int i = 0; i < t.solver().iterSize(); i++) {
+            l.add(data);
+        }
+        return l;
+    }
+
+    /** Random inputs of the net's current input shapes. */
+    public static Map<String, Tensor> synthetic(Net net, long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (Blob in : net.inputs()) {
+            Tensor t = new Tensor(in.shape());
+            int classes = labelClasses(net, in);
+            for (int i = 0; i < t.count(); i++) {
+                t.data()[i] = classes > 0 ? rng.nextInt(classes) : (float) rng.nextGaussian();
+            }
+            out.put(in.name(), t);
+        }
+        return out;
+    }
+
+    /** For a blob some layer reads as a label, the number of classes; otherwise 0. */
+    static int labelClasses(Net net, Blob input) {
+        List<Layer> layers = net.layers();
+        java.util.Set<Blob> aliases = new java.util.HashSet<>(List.of(input));
+        for (int l = 0; l < layers.size(); l++) {
+            List<Blob> bottom = net.bottomsOf(l);
+            if (layers.get(l).type().equals("Split") && aliases.contains(bottom.get(0))) {
+                aliases.addAll(net.topsOf(l));
+                continue;
+            }
+            for (int i = 0; i < bottom.size(); i++) {
+                if (aliases.contains(bottom.get(i)) && !layers.get(l).canPropagateDown(i) && i > 0
+                        && bottom.get(0).rank() > 1) {
+                    return bottom.get(0).dim(1);
+                }
+            }
+        }
+        return 0;
+    }
+}

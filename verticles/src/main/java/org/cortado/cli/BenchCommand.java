@@ -1,0 +1,81 @@
+package org.cortado.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.cortado.engine.config.CortadoConfig;
+import org.cortado.engine.train.Benchmark;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code cortado bench CONFIG}: training throughput on synthetic data and per-layer times. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Measure training throughput (forward + backward + update) on synthetic data, "
+                + "with Caffe-time-style per-layer forward/backward times.")
+final class BenchCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "CONFIG", description = "pipeline config (JSON)")
+    Path config;
+
+    @Option(names = "--iters", defaultValue = "50", description = "timed iterations (default: ${DEFAULT-VALUE})")
+    int iters;
+
+    @Option(names = "--warmup", defaultValue = "10", description = "untimed iterations first (default: ${DEFAULT-VALUE})")
+    int warmup;
+
+    @Option(names = "--batch", defaultValue = "0", description = "batch size (default: the config's input shape)")
+    int batch;
+
+    @Option(names = "--threads", defaultValue = "0", description = "compute threads (default: the config's, else all cores)")
+    int threads;
+
+    @Option(names = "--json", description = "print one JSON object as the last line")
+    boolean json;
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        if (iters < 1) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--iters must be >= 1");
+        }
+        CortadoConfig cfg = CortadoConfig.load(config);
+        if (threads > 0) {
+            cfg = cfg.withThreads(threads);
+        }
+        Benchmark.Result r = Benchmark.run(cfg, batch, iters, Math.max(0, warmup));
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf("%s: batch %d, %d threads, %d iterations%n", r.net(), r.batch(), r.threads(), r.iters());
+        out.printf("%-16s %-18s %12s %12s%n", "layer", "type", "forward ms", "backward ms");
+        for (Benchmark.LayerTime t : r.perLayer()) {
+            out.printf("%-16s %-18s %12.3f %12.3f%n", t.name(), t.type(), t.forwardMs(), t.backwardMs());
+        }
+        out.printf("update + other: %.3f ms%n", r.updateMs());
+        out.printf("%.3f ms/iter, %.1f images/s, %,d params%n", r.msPerIter(), r.imagesPerSec(), r.params());
+        if (json) {
+            ObjectMapper m = new ObjectMapper();
+            ObjectNode o = m.createObjectNode();
+            o.put("net", r.net());
+            o.put("batch", r.batch());
+            o.put("threads", r.threads());
+            o.put("iters", r.iters());
+            o.put("images_per_sec", r.imagesPerSec());
+            o.put("ms_per_iter", r.msPerIter());
+            o.put("update_ms", r.updateMs());
+            o.put("params", r.params());
+            ArrayNode layers = o.putArray("per_layer");
+            for (Benchmark.LayerTime t : r.perLayer()) {
+                layers.addObject().put("name", t.name()).put("type", t.type())
+                        .put("forward_ms", t.forwardMs()).put("backward_ms", t.backwardMs());
+            }
+            out.println(o.toString());
+        }
+        out.flush();
+        return 0;
+    }
+}
