@@ -162,7 +162,7 @@ public final class CaffeWeights {
         return Integer.parseInt(name);
     }
 
-    private static Tensor toTensor(Dataset ds, String where) {
+    static Tensor toTensor(Dataset ds, String where) {
         if (ds.isCompound() || ds.isVariableLength()) {
             throw new WeightsException(where + ": dataset is not numeric (" + ds.getJavaType().getSimpleName() + ")");
         }
@@ -211,7 +211,7 @@ public final class CaffeWeights {
     }
 
     /** jhdf takes the shape from a nested Java array ({@code float[][]...}); a 0-d tensor is a Float. */
-    private static Object toJavaArray(Tensor t) {
+    static Object toJavaArray(Tensor t) {
         int[] shape = t.shape();
         if (shape.length == 0) {
             return t.get(0);
@@ -234,7 +234,7 @@ public final class CaffeWeights {
         return offset;
     }
 
-    private static void deleteQuietly(Path tmp) {
+    static void deleteQuietly(Path tmp) {
         try {
             Files.deleteIfExists(tmp);
         } catch (IOException ignored) {

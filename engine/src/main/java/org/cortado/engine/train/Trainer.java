@@ -117,6 +117,44 @@ public final class Trainer implements AutoCloseable {
     /** The loss and learning rate of one step. */
     public record StepResult(long iter, double loss, double lr) {}
 
+    /**
+     * Writes a snapshot as Caffe names it: {@code PREFIX_iter_N.caffemodel.h5} (weights) and
+     * {@code PREFIX_iter_N.solverstate.h5} (iteration and solver history; its {@code learned_net}
+     * names the weights file, relative to the state file's folder). Both are written atomically.
+     * Returns the state file.
+     */
+    public java.nio.file.Path snapshot(java.nio.file.Path prefix) {
+        String base = prefix.getFileName() + "_iter_" + iter;
+        java.nio.file.Path weights = prefix.resolveSibling(base + ".caffemodel.h5");
+        java.nio.file.Path state = prefix.resolveSibling(base + ".solverstate.h5");
+        org.cortado.engine.io.CaffeWeights.write(weights, train.weights());
+        org.cortado.engine.io.SolverStateFile.write(state, new org.cortado.engine.io.SolverStateFile.State(
+                iter, weights.getFileName().toString(), 0, List.copyOf(solver.state().values())));
+        return state;
+    }
+
+    /** Continues from a snapshot written by {@link #snapshot}: weights, solver history and iteration. */
+    public void restore(java.nio.file.Path stateFile) {
+        var state = org.cortado.engine.io.SolverStateFile.read(stateFile);
+        java.nio.file.Path weights = stateFile.resolveSibling(state.learnedNet());
+        var report = train.copyWeights(org.cortado.engine.io.CaffeWeights.read(weights), weights.toString());
+        if (!report.notInFile().isEmpty()) {
+            throw new org.cortado.engine.WeightsException(weights + ": no weights for layers " + report.notInFile()
+                    + " of the net; cannot resume from " + stateFile);
+        }
+        var params = train.params();
+        if (state.history().size() != params.size()) {
+            throw new org.cortado.engine.WeightsException("solver state " + stateFile + " has " + state.history().size()
+                    + " history blobs, the net has " + params.size() + " learnable blobs");
+        }
+        SequencedMap<String, Tensor> history = new LinkedHashMap<>();
+        for (int i = 0; i < params.size(); i++) {
+            history.put(params.get(i).name(), state.history().get(i));
+        }
+        solver.restore(history);
+        iter = state.iter();
+    }
+
     /** Runs the TEST net on {@code batches}; returns the mean of each output blob (Caffe's test score). */
     public SequencedMap<String, Double> test(Iterable<? extends Map<String, Tensor>> batches) {
         Net net = testNet();

@@ -172,6 +172,24 @@ class NetTest {
                 e.getMessage());
     }
 
+    /** Weights written by h5py in Caffe's layout (fixtures/make_io_fixtures.py) load into a net by layer name. */
+    @Test
+    void caffeWeightsWrittenByH5pyLoadByLayerName() {
+        CortadoConfig c = Configs.net(
+                "{'name':'data','type':'Input','top':'x','shape':[{'dim':[1,1,4,4]}]},"
+                        + "{'name':'conv1','type':'Convolution','bottom':'x','top':'conv1','num_output':2,'kernel_size':3},"
+                        + "{'name':'relu1','type':'ReLU','bottom':'conv1','top':'conv1'},"
+                        + "{'name':'ip1','type':'InnerProduct','bottom':'conv1','top':'ip1','num_output':3}", "");
+        Net net = build(c, Phase.TEST);
+        java.nio.file.Path file = java.nio.file.Path.of("src", "test", "resources", "fixtures", "lenet.caffemodel.h5");
+        var report = net.copyWeights(org.cortado.engine.io.CaffeWeights.read(file), file.toString());
+        assertEquals(List.of("conv1", "ip1"), report.copied());
+        // Zero input: conv1 = its bias (0.25, -0.75) everywhere, ReLU keeps (0.25 x4, 0 x4), then
+        // ip1[r] = sum_j W[r][j] x[j] + b[r] with W = arange(24)/8 as (3, 8) and b = (1, 2, 3).
+        net.forward();
+        assertArrayEquals(new float[] {1.1875f, 3.1875f, 5.1875f}, net.blob("ip1").data().toArray(), 1e-6f);
+    }
+
     @Test
     void copyWeightsReportsWhatItSkipped() {
         Net a = build(Configs.load("lenet-fashion-mnist.json"), Phase.TRAIN);
