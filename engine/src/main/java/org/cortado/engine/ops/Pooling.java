@@ -170,39 +170,83 @@ public final class Pooling {
 
     // ---- fast path: windows clipped once, parallel over planes ----
 
+    /**
+     * Fast MAX forward with argmax. The obvious loop ({@code if (v > best)} per element) mispredicts
+     * about half its branches on real activations, and C2 does not turn that float compare into a
+     * conditional move; so here values are compared as integers ({@link #orderKey}, same order as
+     * the floats) and the winner is selected with arithmetic, no branch. For each output row the
+     * kernel offsets are the outer loops and the output columns the inner one (long, independent);
+     * columns whose window is clipped by padding go through the plain loop. Ties keep the first
+     * position in row-major order, as Caffe's {@code >} does; {@code y} is the winner's own value.
+     */
     public static void maxForward(Parallel par, Geom g, int planes, float[] x, float[] y, int[] mask) {
-        final int oh = g.outH(), ow = g.outW(), h = g.h(), w = g.w();
+        final int oh = g.outH(), ow = g.outW(), in = g.inSize(), w = g.w(), sw = g.sw();
+        final int lo = Math.min(ow, Math.ceilDiv(g.pw(), sw));
+        final int hiRaw = g.w() + g.pw() - g.kw() < 0 ? 0 : Math.floorDiv(g.w() + g.pw() - g.kw(), sw) + 1;
+        final int hi = Math.max(lo, Math.min(ow, hiRaw));
         par.forChunks(planes, (long) oh * ow * g.kh() * g.kw(), (chunk, p0, p1) -> {
+            int[] bk = new int[ow];
             for (int p = p0; p < p1; p++) {
-                int xb = p * h * w;
-                int yb = p * oh * ow;
+                int xb = p * in;
                 for (int oy = 0; oy < oh; oy++) {
+                    int yr = (p * oh + oy) * ow;
                     int y0 = oy * g.sh() - g.ph();
-                    int y1 = Math.min(y0 + g.kh(), h);
-                    y0 = Math.max(y0, 0);
+                    int r0 = Math.max(y0, 0), r1 = Math.min(y0 + g.kh(), g.h());
+                    // Interior columns: every window is (r0..r1) x (ox*sw - pw .. + kw), inside the image.
+                    for (int ox = lo; ox < hi; ox++) {
+                        int idx = r0 * w + ox * sw - g.pw();
+                        bk[ox] = orderKey(x[xb + idx]);
+                        mask[yr + ox] = idx;
+                    }
+                    for (int iy = r0; iy < r1; iy++) {
+                        for (int j = iy == r0 ? 1 : 0; j < g.kw(); j++) {
+                            int off = iy * w + j - g.pw();
+                            for (int ox = lo; ox < hi; ox++) {
+                                int idx = off + ox * sw;
+                                int kv = orderKey(x[xb + idx]);
+                                int b = bk[ox];
+                                int gt = (int) (((long) b - kv) >>> 63); // 1 when kv > b, else 0
+                                bk[ox] = b + gt * (kv - b);
+                                mask[yr + ox] += gt * (idx - mask[yr + ox]);
+                            }
+                        }
+                    }
+                    // Border columns: windows clipped by the padding.
                     for (int ox = 0; ox < ow; ox++) {
-                        int x0 = ox * g.sw() - g.pw();
-                        int x1 = Math.min(x0 + g.kw(), w);
-                        x0 = Math.max(x0, 0);
-                        // The output size rule guarantees every window holds at least one image position.
-                        int arg = y0 * w + x0;
+                        if (ox == lo && hi > lo) {
+                            ox = hi - 1;
+                            continue;
+                        }
+                        int x0 = ox * sw - g.pw();
+                        int c0 = Math.max(x0, 0), c1 = Math.min(x0 + g.kw(), w);
+                        int arg = r0 * w + c0;
                         float best = x[xb + arg];
-                        for (int iy = y0; iy < y1; iy++) {
-                            int row = iy * w;
-                            for (int ix = x0; ix < x1; ix++) {
-                                float v = x[xb + row + ix];
+                        for (int iy = r0; iy < r1; iy++) {
+                            for (int ix = c0; ix < c1; ix++) {
+                                float v = x[xb + iy * w + ix];
                                 if (v > best) {
                                     best = v;
-                                    arg = row + ix;
+                                    arg = iy * w + ix;
                                 }
                             }
                         }
-                        y[yb + oy * ow + ox] = best;
-                        mask[yb + oy * ow + ox] = arg;
+                        mask[yr + ox] = arg;
+                    }
+                    for (int ox = 0; ox < ow; ox++) {
+                        y[yr + ox] = x[xb + mask[yr + ox]];
                     }
                 }
             }
         });
+    }
+
+    /**
+     * An int with the same order as the float: {@code a > b} exactly when {@code orderKey(a) >
+     * orderKey(b)} (for non-NaN values; -0 and +0 get the same key, as they compare equal).
+     */
+    static int orderKey(float v) {
+        int bits = Float.floatToRawIntBits(v + 0.0f); // -0 + 0 = +0
+        return bits ^ ((bits >> 31) & 0x7fffffff);
     }
 
     public static void maxBackward(Parallel par, Geom g, int planes, float[] dy, int[] mask, float[] dx) {
