@@ -24,23 +24,14 @@ public final class Flatten extends Layer {
         endAxisParam = j.getInt("end_axis", -1);
     }
 
-    private int canonical(String field, int axis, Blob x) {
-        int r = x.rank();
-        if (axis < -r || axis >= r) {
-            throw error(field + " " + axis + " is out of range for bottom '" + x.name() + "' of shape "
-                    + Shapes.str(x.shape()));
-        }
-        return axis < 0 ? axis + r : axis;
-    }
-
     @Override
     public void reshape(List<Blob> bottom, List<Blob> top) {
         Blob x = bottom.get(0);
         if (top.get(0) == x) {
             throw error("cannot run in place");
         }
-        int a = canonical("axis", axisParam, x);
-        int e = canonical("end_axis", endAxisParam, x);
+        int a = axis("axis", x, axisParam);
+        int e = axis("end_axis", x, endAxisParam);
         if (e < a) {
             throw error("end_axis " + endAxisParam + " (" + e + ") comes before axis " + axisParam + " (" + a
                     + ") for bottom '" + x.name() + "' of shape " + Shapes.str(x.shape()));

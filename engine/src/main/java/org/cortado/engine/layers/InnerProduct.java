@@ -43,19 +43,10 @@ public final class InnerProduct extends Layer {
         transpose = j.getBool("transpose", false);
     }
 
-    private int axis(Blob x) {
-        int r = x.rank();
-        if (axisParam < -r || axisParam >= r) {
-            throw error("axis " + axisParam + " is out of range for bottom '" + x.name() + "' of shape "
-                    + Shapes.str(x.shape()));
-        }
-        return axisParam < 0 ? axisParam + r : axisParam;
-    }
-
     @Override
     public void setUp(List<Blob> bottom, List<Blob> top) {
         Blob x = bottom.get(0);
-        k = x.count(axis(x));
+        k = x.count(axis("axis", x, axisParam));
         var rng = ctx.rng(name() + "/fill");
         Blob w = transpose ? addParam(k, numOutput) : addParam(numOutput, k);
         weightFiller.fill(w.data(), rng);
@@ -67,7 +58,7 @@ public final class InnerProduct extends Layer {
     @Override
     public void reshape(List<Blob> bottom, List<Blob> top) {
         Blob x = bottom.get(0);
-        int a = axis(x);
+        int a = axis("axis", x, axisParam);
         if (x.count(a) != k) {
             throw error("bottom '" + x.name() + "' of shape " + Shapes.str(x.shape()) + " has " + x.count(a)
                     + " inputs per row from axis " + a + ", the weights expect " + k);

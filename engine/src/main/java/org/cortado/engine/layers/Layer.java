@@ -126,6 +126,19 @@ public abstract class Layer {
         return new ShapeException("layer '" + name() + "' (" + type() + ") at " + config.path() + ": " + message);
     }
 
+    /**
+     * The canonical index of a configured axis ({@code field}: "axis", "end_axis", ...) of blob {@code x} (negative values count from
+     * the end, as in Caffe); out of range is an error naming this layer.
+     */
+    protected final int axis(String field, Blob x, int axis) {
+        int r = x.rank();
+        if (axis < -r || axis >= r) {
+            throw error(field + " " + axis + " is out of range for bottom '" + x.name() + "' of shape "
+                    + Shapes.str(x.shape()));
+        }
+        return axis < 0 ? axis + r : axis;
+    }
+
     /** Fails unless bottom {@code i} has rank {@code rank}. */
     protected final void requireRank(List<Blob> bottom, int i, int rank) {
         if (bottom.get(i).rank() != rank) {

@@ -33,12 +33,7 @@ public final class Softmax extends Layer {
     @Override
     public void reshape(List<Blob> bottom, List<Blob> top) {
         Blob x = bottom.get(0);
-        int r = x.rank();
-        if (axisParam < -r || axisParam >= r) {
-            throw error("axis " + axisParam + " is out of range for bottom '" + x.name() + "' of shape "
-                    + Shapes.str(x.shape()));
-        }
-        int a = axisParam < 0 ? axisParam + r : axisParam;
+        int a = axis("axis", x, axisParam);
         outer = x.count(0, a);
         channels = x.dim(a);
         inner = x.count(a + 1);
