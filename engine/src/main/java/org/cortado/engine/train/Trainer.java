@@ -200,11 +200,12 @@ public final class Trainer implements AutoCloseable {
     /** Writes a batch into the net's input blobs, reshaping the net when the batch shape changes. */
     public static void feed(Net net, Map<String, Tensor> batch) {
         boolean reshaped = false;
+        List<Blob> inputs = net.inputs();
         for (var e : batch.entrySet()) {
             Blob blob = net.blob(e.getKey());
-            if (!net.inputs().contains(blob)) {
+            if (!inputs.contains(blob)) {
                 throw new ShapeException("batch entry \"" + e.getKey() + "\" is not an input of net '" + net.name()
-                        + "'; inputs: " + net.inputs());
+                        + "'; inputs: " + inputs);
             }
             Tensor t = e.getValue();
             if (!java.util.Arrays.equals(blob.shape(), t.shape())) {

@@ -1,6 +1,7 @@
 package org.cortado.engine.layers;
 
 import static org.cortado.engine.layers.LayerTesting.layer;
+import static org.cortado.engine.layers.LayerTesting.forward;
 import static org.cortado.engine.layers.LayerTesting.list;
 import static org.cortado.engine.layers.LayerTesting.random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -17,17 +18,10 @@ import org.junit.jupiter.api.Test;
 
 class DropoutTest {
 
-    private static Blob forward(Layer l, Blob x) {
-        Blob y = new Blob("y");
-        l.setUp(list(x), list(y));
-        l.reshape(list(x), list(y));
-        l.forward(list(x), list(y));
-        return y;
-    }
 
     @Test
     void trainKeepsAndScalesOrZeroes() {
-        Blob x = LayerTesting.random("x", 1L, 0.5, 1.5, 100, 100); // no zeros in x
+        Blob x = LayerTesting.uniform("x", 1L, 0.5, 1.5, 100, 100); // no zeros in x
         Blob y = forward(layer("Dropout", "drop", "\"dropout_ratio\":0.3"), x);
         int dropped = 0;
         for (int i = 0; i < x.count(); i++) {
@@ -43,7 +37,7 @@ class DropoutTest {
 
     @Test
     void defaultRatioIsOneHalf() {
-        Blob x = LayerTesting.random("x", 2L, 0.5, 1.5, 10_000);
+        Blob x = LayerTesting.uniform("x", 2L, 0.5, 1.5, 10_000);
         Blob y = forward(layer("Dropout", "drop", ""), x);
         int kept = 0;
         for (int i = 0; i < x.count(); i++) {
@@ -76,7 +70,7 @@ class DropoutTest {
 
     @Test
     void backwardUsesTheSameMaskAsForward() {
-        Blob x = LayerTesting.random("x", 3L, 0.5, 1.5, 50);
+        Blob x = LayerTesting.uniform("x", 3L, 0.5, 1.5, 50);
         Layer l = layer("Dropout", "drop", "");
         Blob y = forward(l, x);
         Arrays.fill(y.dx(), 0, 50, 1f);
@@ -109,7 +103,7 @@ class DropoutTest {
 
     @Test
     void masksAreReproducibleFromSeedNameAndStep() {
-        Blob x = LayerTesting.random("x", 4L, 0.5, 1.5, 200);
+        Blob x = LayerTesting.uniform("x", 4L, 0.5, 1.5, 200);
         Dropout a = (Dropout) layer("Dropout", "drop6", "");
         Dropout b = (Dropout) layer("Dropout", "drop6", "");
         Blob ya = new Blob("ya");

@@ -1,6 +1,7 @@
 package org.cortado.engine.layers;
 
 import static org.cortado.engine.layers.LayerTesting.layer;
+import static org.cortado.engine.layers.LayerTesting.forward;
 import static org.cortado.engine.layers.LayerTesting.list;
 import static org.cortado.engine.layers.LayerTesting.random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -15,13 +16,6 @@ import org.junit.jupiter.api.Test;
 
 class FlattenTest {
 
-    private static Blob forward(Layer l, Blob x) {
-        Blob y = new Blob("y");
-        l.setUp(list(x), list(y));
-        l.reshape(list(x), list(y));
-        l.forward(list(x), list(y));
-        return y;
-    }
 
     @ParameterizedTest
     @CsvSource(delimiter = ';', value = {

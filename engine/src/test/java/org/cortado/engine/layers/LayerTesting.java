@@ -31,8 +31,9 @@ public final class LayerTesting {
         return LayerRegistry.create(LayerConfig.of(type, name, jsonFields), ctx(phase));
     }
 
-    /** A blob of U(lo, hi) values. */
-    public static Blob random(String name, long seed, double lo, double hi, int... shape) {
+    /** A blob of U(lo, hi) values from {@code seed} (named apart from {@link #random(String, int...)}, whose
+     *  int varargs would otherwise swallow a call with int literals). */
+    public static Blob uniform(String name, long seed, double lo, double hi, int... shape) {
         Blob b = new Blob(name, shape);
         Random r = new Random(seed);
         for (int i = 0; i < b.count(); i++) {
@@ -42,7 +43,18 @@ public final class LayerTesting {
     }
 
     public static Blob random(String name, int... shape) {
-        return random(name, name.hashCode(), -1, 1, shape);
+        return uniform(name, name.hashCode(), -1, 1, shape);
+    }
+
+    /** Sets {@code l} up on bottom {@code x} and top {@code y} (plus {@code extraTops}), runs forward, returns {@code y}. */
+    public static Blob forward(Layer l, Blob x, Blob... extraTops) {
+        Blob y = new Blob("y");
+        List<Blob> top = list(y);
+        top.addAll(List.of(extraTops));
+        l.setUp(list(x), top);
+        l.reshape(list(x), top);
+        l.forward(list(x), top);
+        return y;
     }
 
     public static List<Blob> list(Blob... blobs) {

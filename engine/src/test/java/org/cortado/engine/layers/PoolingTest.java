@@ -1,6 +1,7 @@
 package org.cortado.engine.layers;
 
 import static org.cortado.engine.layers.LayerTesting.layer;
+import static org.cortado.engine.layers.LayerTesting.forward;
 import static org.cortado.engine.layers.LayerTesting.list;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -25,15 +26,6 @@ class PoolingTest {
         return b;
     }
 
-    private static Blob forward(Layer l, Blob x, Blob... extraTops) {
-        Blob y = new Blob("y");
-        List<Blob> top = list(y);
-        top.addAll(List.of(extraTops));
-        l.setUp(list(x), top);
-        l.reshape(list(x), top);
-        l.forward(list(x), top);
-        return y;
-    }
 
     /**
      * Distinct values spaced 0.05 apart in random order: no two values in a window are within the

@@ -1,6 +1,7 @@
 package org.cortado.engine.layers;
 
 import static org.cortado.engine.layers.LayerTesting.layer;
+import static org.cortado.engine.layers.LayerTesting.forward;
 import static org.cortado.engine.layers.LayerTesting.list;
 import static org.cortado.engine.layers.LayerTesting.random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -15,17 +16,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class SoftmaxTest {
 
-    private static Blob forward(Layer l, Blob x) {
-        Blob y = new Blob("y");
-        l.setUp(list(x), list(y));
-        l.reshape(list(x), list(y));
-        l.forward(list(x), list(y));
-        return y;
-    }
 
     @Test
     void forwardOverChannelsOfNchwMatchesTheDefinition() {
-        Blob x = LayerTesting.random("x", 9L, -5.0, 5.0, 2, 3, 2, 2); // (N, C, H, W): softmax over C per pixel
+        Blob x = LayerTesting.uniform("x", 9L, -5.0, 5.0, 2, 3, 2, 2); // (N, C, H, W): softmax over C per pixel
         Blob y = forward(layer("Softmax", "prob", ""), x);
         assertArrayEquals(x.shape(), y.shape());
         for (int n = 0; n < 2; n++) {
