@@ -82,6 +82,7 @@ final class DataBenchCommand implements Callable<Integer> {
         }
         out.printf("full read: %.3f s, %,.0f samples/s, %.0f MB/s%n", r.fullReadSeconds(), r.fullReadSamplesPerSec(),
                 r.bytes() / 1e6 / r.fullReadSeconds());
+        out.printf("full copy (mapped bytes copied to the heap too): %.3f s%n", r.fullCopySeconds());
         out.printf("loader (shuffled batches of %d): %.3f s, %,.0f samples/s%n", batch, r.loaderSeconds(),
                 r.loaderSamplesPerSec());
         double augPerSec = Double.NaN;
@@ -103,6 +104,7 @@ final class DataBenchCommand implements Callable<Integer> {
             o.put("batch", batch);
             o.put("full_read_seconds", r.fullReadSeconds());
             o.put("full_read_samples_per_sec", r.fullReadSamplesPerSec());
+            o.put("full_copy_seconds", r.fullCopySeconds());
             o.put("loader_seconds", r.loaderSeconds());
             o.put("loader_samples_per_sec", r.loaderSamplesPerSec());
             if (augment != null) {

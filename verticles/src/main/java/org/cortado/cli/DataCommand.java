@@ -43,7 +43,7 @@ final class DataCommand implements Runnable {
         @Option(names = "--shard-size", defaultValue = "10000", description = "samples per shard (default: ${DEFAULT-VALUE})")
         int shardSize;
 
-        @Option(names = "--chunk-rows", defaultValue = "64", description = "HDF5 rows per chunk (default: ${DEFAULT-VALUE})")
+        @Option(names = "--chunk-rows", defaultValue = "64", description = "HDF5 rows per chunk; 0 = contiguous, readable by Caffe's HDF5 1.8 (default: ${DEFAULT-VALUE})")
         int chunkRows;
 
         @Option(names = "--gzip", defaultValue = "4", description = "HDF5 deflate level, 0 = none (default: ${DEFAULT-VALUE})")

@@ -83,6 +83,38 @@ public enum DType {
     }
 
     /**
+     * Converts {@code n} elements of {@code src}, from element {@code srcIndex}, to doubles (exact
+     * for every integer up to 2^53): for labels, which must be checked to be whole numbers.
+     */
+    public void toDouble(ByteBuffer src, int srcIndex, double[] dst, int dstOffset, int n) {
+        ByteBuffer b = src.slice(srcIndex * size, n * size).order(src.order());
+        switch (this) {
+            case I8 -> {
+                long[] v = new long[n];
+                b.asLongBuffer().get(v);
+                for (int i = 0; i < n; i++) {
+                    dst[dstOffset + i] = v[i];
+                }
+            }
+            case I4 -> {
+                int[] v = new int[n];
+                b.asIntBuffer().get(v);
+                for (int i = 0; i < n; i++) {
+                    dst[dstOffset + i] = v[i];
+                }
+            }
+            case F8 -> b.asDoubleBuffer().get(dst, dstOffset, n);
+            default -> {
+                float[] v = new float[n]; // exact: every other type fits float32 without rounding
+                toFloat(b, 0, v, 0, n);
+                for (int i = 0; i < n; i++) {
+                    dst[dstOffset + i] = v[i];
+                }
+            }
+        }
+    }
+
+    /**
      * Converts {@code n} elements of {@code src}, starting at element {@code srcIndex}, to float32
      * into {@code dst[dstOffset..]}. Does not move the buffer's position.
      */

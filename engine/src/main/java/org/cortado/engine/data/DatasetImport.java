@@ -35,7 +35,8 @@ public final class DatasetImport {
     /**
      * @param format    shard file format
      * @param shardSize samples per shard (the last shard holds the rest)
-     * @param chunkRows HDF5 only: rows per chunk (the unit the loader decompresses)
+     * @param chunkRows HDF5 only: rows per chunk (the unit the loader decompresses); 0 writes
+     *                  contiguous, uncompressed datasets, which HDF5 1.8 (Caffe's HDF5Data) reads
      * @param gzipLevel HDF5 only: deflate level 1-9, 0 for no compression
      */
     public record Options(Format format, int shardSize, int chunkRows, int gzipLevel) {
@@ -45,8 +46,12 @@ public final class DatasetImport {
             if (shardSize < 1) {
                 throw new IllegalArgumentException("shard size must be >= 1, got " + shardSize);
             }
-            if (chunkRows < 1) {
-                throw new IllegalArgumentException("chunk rows must be >= 1, got " + chunkRows);
+            if (chunkRows < 0) {
+                throw new IllegalArgumentException("chunk rows must be >= 0 (0: contiguous), got " + chunkRows);
+            }
+            if (chunkRows == 0 && gzipLevel > 0) {
+                throw new IllegalArgumentException("gzip needs chunked storage: chunk rows 0 (contiguous) with gzip level "
+                        + gzipLevel + "; use gzip level 0");
             }
             if (gzipLevel < 0 || gzipLevel > 9) {
                 throw new IllegalArgumentException("gzip level must be 0-9, got " + gzipLevel);
@@ -269,7 +274,8 @@ public final class DatasetImport {
                 var arrays = new LinkedHashMap<String, NdArray>();
                 arrays.put("data", data);
                 arrays.put("label", lab);
-                Hdf5Writer.Options h5 = Hdf5Writer.Options.chunked(Math.min(opt.chunkRows(), data.rows()));
+                Hdf5Writer.Options h5 = opt.chunkRows() == 0 ? Hdf5Writer.Options.CONTIGUOUS
+                        : Hdf5Writer.Options.chunked(Math.max(1, Math.min(opt.chunkRows(), data.rows())));
                 Hdf5Writer.write(file, arrays, opt.gzipLevel() > 0 ? h5.gzip(opt.gzipLevel()) : h5);
                 return List.of(file);
             }

@@ -5,8 +5,10 @@ import io.jhdf.exceptions.HdfException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.zip.Inflater;
 import org.cortado.engine.DataFormatException;
 
 /**
@@ -42,6 +44,12 @@ final class Hdf5ChunkedArray implements ArrayReader {
     private final int[] grid; // chunks per axis
     private final boolean wholeRows;
     private final Hdf5ChunkCache cache;
+    /** The filters are gzip, or shuffle then gzip: decoded by {@link #inflate}. */
+    private final boolean fastDeflate;
+    private final boolean shuffled;
+    /** HDF5 filter ids. */
+    private static final int DEFLATE = 1;
+    private static final int SHUFFLE = 2;
     /** Chunks decompressed so far (tests check that the cache saves work). */
     final AtomicLong decompressed = new AtomicLong();
 
@@ -90,6 +98,10 @@ final class Hdf5ChunkedArray implements ArrayReader {
         }
         this.wholeRows = whole;
         this.cache = new Hdf5ChunkCache(cacheBytes);
+        // HDF5 lists filters in the order they were applied when writing: shuffle before deflate.
+        List<Integer> filters = ds.getFilters().stream().map(f -> f.getId()).toList();
+        this.fastDeflate = filters.equals(List.of(DEFLATE)) || filters.equals(List.of(SHUFFLE, DEFLATE));
+        this.shuffled = filters.contains(SHUFFLE);
     }
 
     @Override
@@ -229,7 +241,10 @@ final class Hdf5ChunkedArray implements ArrayReader {
         String where = source + ", chunk at offset " + Arrays.toString(offset);
         byte[] bytes;
         try {
-            bytes = ds.getDecompressedChunk(offset);
+            bytes = fastDeflate ? inflate(offset) : null;
+            if (bytes == null) {
+                bytes = ds.getDecompressedChunk(offset);
+            }
         } catch (HdfException e) {
             if (e.getMessage() != null && e.getMessage().startsWith(NO_CHUNK)) {
                 throw new DataFormatException(where + " was never written (HDF5 would read it as the fill value; "
@@ -250,6 +265,48 @@ final class Hdf5ChunkedArray implements ArrayReader {
         }
         return bytes;
     }
+
+    /**
+     * The common pipelines, gzip alone or shuffle then gzip, decoded here: the raw chunk (a view of
+     * the mapped file) inflated in one call straight into a chunk-sized array, then unshuffled.
+     * jhdf's own decoding inflates through a growing stream and copies the chunk three more times,
+     * which cost a quarter of the time on Fashion-MNIST shards. Returns null when the chunk does
+     * not inflate to exactly one chunk (a filter skipped for this chunk, say): jhdf then decodes it,
+     * and reports what is wrong.
+     */
+    private byte[] inflate(int[] offset) {
+        ByteBuffer raw = ds.getRawChunkBuffer(offset);
+        Inflater inf = INFLATER.get();
+        inf.reset();
+        inf.setInput(raw);
+        byte[] out = new byte[chunkBytes];
+        try {
+            int n = inf.inflate(out);
+            if (n != chunkBytes || !inf.finished()) {
+                return null;
+            }
+        } catch (java.util.zip.DataFormatException e) {
+            return null;
+        }
+        if (!shuffled || esize == 1) {
+            return out;
+        }
+        // HDF5's byte shuffle stores byte b of every element together: [b0 of all][b1 of all]...;
+        // bytes past the last whole element are left in place.
+        byte[] un = new byte[chunkBytes];
+        int elems = chunkBytes / esize;
+        for (int b = 0; b < esize; b++) {
+            int from = b * elems;
+            for (int i = 0; i < elems; i++) {
+                un[i * esize + b] = out[from + i];
+            }
+        }
+        System.arraycopy(out, elems * esize, un, elems * esize, chunkBytes - elems * esize);
+        return un;
+    }
+
+    /** One inflater per thread, reused: creating one allocates native zlib state. */
+    private static final ThreadLocal<Inflater> INFLATER = ThreadLocal.withInitial(Inflater::new);
 
     @Override
     public void close() {

@@ -57,6 +57,9 @@ import org.cortado.engine.DataFormatException;
  * has not been checked to hold.
  */
 public final class NpyFile implements ArrayReader {
+    /** Files up to this size are read into memory instead of mapped (see {@link #open}). */
+    static final long SMALL_FILE_BYTES = 1 << 20;
+
     private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
     /** numpy pads the header so the data starts on a 64-byte boundary (for memory mapping). */
     private static final int ALIGN = 64;
@@ -139,31 +142,57 @@ public final class NpyFile implements ArrayReader {
     // ---- opening ------------------------------------------------------------------------------
 
     /**
-     * Maps {@code file} and parses its header; the mapping lives until {@link #close()}.
+     * Maps {@code file} (reads it, when small) and parses its header. Files up to 2 GiB are mapped
+     * plainly and unmapped by the GC; larger ones into an arena that {@link #close()} releases.
+     * Either way {@code rows} fails after close.
      *
      * @throws DataFormatException naming the file (and offset) if it is missing, malformed, holds
      *     more or fewer bytes than its header declares, or has an unsupported dtype
      */
     public static NpyFile open(Path file) {
+        return open(file, SMALL_FILE_BYTES);
+    }
+
+    /** {@link #open(Path)}, reading files up to {@code smallFileBytes} into memory instead of mapping them. */
+    static NpyFile open(Path file, long smallFileBytes) {
         String source = file.toString();
-        Arena arena = Arena.ofShared();
-        boolean opened = false;
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-            long size = channel.size();
-            MemorySegment npy = size == 0
-                    ? MemorySegment.ofArray(new byte[0])
-                    : channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            NpyFile reader = of(source, npy, 0, arena::close);
-            opened = true;
-            return reader;
+        try {
+            // A small file (a label array) is read whole: it is read whole at open anyway, and a
+            // mapping would hold address space until the GC finds it.
+            if (Files.size(file) <= smallFileBytes) {
+                byte[] bytes = Files.readAllBytes(file);
+                return of(source, MemorySegment.ofArray(bytes).asReadOnly(), bytes.length, null);
+            }
         } catch (NoSuchFileException e) {
             throw new DataFormatException("npy file " + file + " does not exist", e);
         } catch (IOException e) {
             throw new DataFormatException("cannot read npy file " + file + ": " + e.getMessage(), e);
-        } finally {
-            if (!opened) {
-                arena.close();
+        }
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = channel.size();
+            if (size <= Integer.MAX_VALUE) {
+                // A plain mapping: unmapped by the GC once unreachable. Mapping into a shared arena
+                // (below) unmaps at close, but each close stops every thread for a handshake,
+                // which costs more than the whole read of a small shard.
+                MemorySegment npy = size == 0 ? MemorySegment.ofArray(new byte[0])
+                        : MemorySegment.ofBuffer(channel.map(FileChannel.MapMode.READ_ONLY, 0, size));
+                return of(source, npy, 0, null);
             }
+            Arena arena = Arena.ofShared();
+            boolean opened = false;
+            try {
+                NpyFile reader = of(source, channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena), 0, arena::close);
+                opened = true;
+                return reader;
+            } finally {
+                if (!opened) {
+                    arena.close();
+                }
+            }
+        } catch (NoSuchFileException e) {
+            throw new DataFormatException("npy file " + file + " does not exist", e);
+        } catch (IOException e) {
+            throw new DataFormatException("cannot read npy file " + file + ": " + e.getMessage(), e);
         }
     }
 

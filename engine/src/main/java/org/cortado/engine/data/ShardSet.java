@@ -227,10 +227,10 @@ public final class ShardSet implements AutoCloseable {
         if (rows == 0) {
             return out;
         }
-        ByteBuffer b = lab.rows(0, rows);
-        DType t = lab.dtype();
+        double[] values = new double[rows];
+        lab.dtype().toDouble(lab.rows(0, rows), 0, values, 0, rows);
         for (int i = 0; i < rows; i++) {
-            double v = t.get(b, i);
+            double v = values[i];
             if (v != Math.rint(v) || v < 0 || (numClasses > 0 && v >= numClasses) || v > Integer.MAX_VALUE) {
                 String range = numClasses > 0 ? "[0, " + numClasses + ")" : ">= 0";
                 throw new DataFormatException(shard.name() + ": label " + fmt(v) + " at row " + i + " of "

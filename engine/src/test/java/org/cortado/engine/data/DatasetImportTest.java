@@ -36,10 +36,15 @@ class DatasetImportTest {
         Path from = fakeFashionMnist(tmp);
         NdArray images = Idx.read(FIXTURES.resolve("idx/images-idx3-ubyte.gz"));
         int[] expectedLabels = {3, 1, 4, 1, 5};
-        for (DatasetImport.Format f : DatasetImport.Format.values()) {
-            Path out = tmp.resolve("out-" + f);
+        List<DatasetImport.Options> variants = List.of(new DatasetImport.Options(DatasetImport.Format.H5, 2, 1, 4),
+                new DatasetImport.Options(DatasetImport.Format.H5, 2, 0, 0), // contiguous, for HDF5 1.8
+                new DatasetImport.Options(DatasetImport.Format.NPY, 2, 1, 4));
+        assertThrows(IllegalArgumentException.class, () -> new DatasetImport.Options(DatasetImport.Format.H5, 2, 0, 4));
+        for (DatasetImport.Options opt : variants) {
+            DatasetImport.Format f = opt.format();
+            Path out = tmp.resolve("out-" + f + opt.chunkRows());
             List<Long> seen = new ArrayList<>();
-            var splits = DatasetImport.fashionMnist(from, out, new DatasetImport.Options(f, 2, 1, 4),
+            var splits = DatasetImport.fashionMnist(from, out, opt,
                     (done, total) -> seen.add(done));
             assertEquals(2, splits.size());
             assertEquals(out.resolve("train"), splits.get(0).dir());

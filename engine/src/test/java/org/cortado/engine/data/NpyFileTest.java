@@ -88,7 +88,7 @@ class NpyFileTest {
     @ParameterizedTest
     @MethodSource("fixtures")
     void cOrderRowsAreViewsOfTheMappingFortranRowsAreGathered(Fixture f) {
-        try (NpyFile npy = NpyFile.open(fixture(f.file()))) {
+        try (NpyFile npy = NpyFile.open(fixture(f.file()), 0)) { // 0: map even small files
             ByteBuffer rows = npy.rows(1 % npy.rows(), 1);
             assertEquals(0, npy.residentBytes());
             if (f.fortran()) {
@@ -96,6 +96,17 @@ class NpyFileTest {
             } else {
                 assertInstanceOf(MappedByteBuffer.class, rows, "C-order rows are slices of the mapping");
                 assertTrue(rows.isReadOnly());
+            }
+        }
+    }
+
+    @Test
+    void smallFilesAreReadIntoMemory() throws java.io.IOException {
+        Path small = fixture("i8_le_c_r4.npy");
+        try (NpyFile npy = NpyFile.open(small)) {
+            assertEquals(java.nio.file.Files.size(small), npy.residentBytes());
+            try (NpyFile mapped = NpyFile.open(small, 0)) {
+                assertEquals(mapped.rows(0, npy.rows()), npy.rows(0, npy.rows()));
             }
         }
     }
