@@ -17,7 +17,8 @@ import org.cortado.engine.ops.Parallel;
  *       np.load copies them: the stricter comparison for mapped files (the loader never needs it:
  *       it copies samples from the mapping straight into batches);
  *   <li><b>loader</b>: one epoch in the order the training loader uses (shuffled; chunk-aware for
- *       chunked sets), in batches, through {@link ShardSet#read}: what training costs.
+ *       chunked sets), in batches, through {@link ShardSet#read}, from a freshly opened set (empty
+ *       chunk caches): what the first epoch of training costs.
  * </ul>
  * Each is repeated {@code passes} times; the best pass counts (the first ones warm the JIT and the
  * page cache).
@@ -53,10 +54,14 @@ public record ReadBenchmark(int samples, long bytes, double fullReadSeconds, dou
             copy = Math.min(copy, fullPass(src, par, true, sink));
         }
         double loader = Double.MAX_VALUE;
-        try (ShardSet set = ShardSet.open(src)) {
-            long bytes = (long) set.samples() * set.sampleElements() * set.dtype().size;
-            Sampler sampler = src.sampler(set, batch, 1);
-            for (int p = 0; p < Math.max(1, passes); p++) {
+        int samples = 0;
+        long bytes = 0;
+        for (int p = 0; p < Math.max(1, passes); p++) {
+            // A fresh set each pass: chunk caches start empty, so every chunk is decompressed again.
+            try (ShardSet set = ShardSet.open(src)) {
+                samples = set.samples();
+                bytes = (long) samples * set.sampleElements() * set.dtype().size;
+                Sampler sampler = src.sampler(set, batch, 1);
                 long t1 = System.nanoTime();
                 int epoch = p;
                 int batches = sampler.batchesPerEpoch();
@@ -68,9 +73,9 @@ public record ReadBenchmark(int samples, long bytes, double fullReadSeconds, dou
                 });
                 loader = Math.min(loader, (System.nanoTime() - t1) / 1e9);
             }
-            blackhole = sink.get();
-            return new ReadBenchmark(set.samples(), bytes, full, copy, loader);
         }
+        blackhole = sink.get();
+        return new ReadBenchmark(samples, bytes, full, copy, loader);
     }
 
     /** One full pass: open the set, make every shard's data resident (and copy it, if asked). */
