@@ -9,7 +9,9 @@ import java.util.function.Supplier;
 import org.cortado.engine.DataFormatException;
 
 /**
- * Decompressed chunks of one HDF5 dataset, least recently used first out, bounded in bytes.
+ * Decompressed HDF5 chunks, least recently used first out, bounded in bytes: of one dataset, or
+ * shared by the datasets of a {@link ShardSet} (keys carry the reader that owns the chunk), so that
+ * the most recently read chunks stay whichever file they come from.
  *
  * <p>The lock guards only the map: a chunk is decompressed by the first thread that asks for it,
  * outside the lock, and threads asking for the same chunk meanwhile wait for that result instead of
@@ -28,8 +30,11 @@ import org.cortado.engine.DataFormatException;
  */
 final class Hdf5ChunkCache {
     private final long capacity;
-    private final LinkedHashMap<Long, Slot> slots = new LinkedHashMap<>(16, 0.75f, true); // access order
+    private final LinkedHashMap<Key, Slot> slots = new LinkedHashMap<>(16, 0.75f, true); // access order
     private long resident;
+
+    /** A chunk of one reader. */
+    private record Key(Object owner, long chunk) {}
 
     private static final class Slot {
         final CompletableFuture<byte[]> value = new CompletableFuture<>();
@@ -44,7 +49,8 @@ final class Hdf5ChunkCache {
     }
 
     /** The chunk under {@code key}, loaded by {@code loader} if no thread has it or is loading it. */
-    byte[] get(long key, Supplier<byte[]> loader) {
+    byte[] get(Object owner, long chunk, Supplier<byte[]> loader) {
+        Key key = new Key(owner, chunk);
         Slot slot;
         boolean load;
         synchronized (this) {
@@ -82,7 +88,7 @@ final class Hdf5ChunkCache {
     }
 
     private void evictBeyondCapacity(Slot keep) {
-        for (Iterator<Map.Entry<Long, Slot>> it = slots.entrySet().iterator(); resident > capacity && it.hasNext(); ) {
+        for (Iterator<Map.Entry<Key, Slot>> it = slots.entrySet().iterator(); resident > capacity && it.hasNext(); ) {
             Slot s = it.next().getValue();
             if (s != keep && s.bytes > 0) {
                 resident -= s.bytes;
@@ -117,5 +123,16 @@ final class Hdf5ChunkCache {
     synchronized void clear() {
         slots.clear();
         resident = 0;
+    }
+
+    /** Drops the chunks of {@code owner} (a reader being closed). */
+    synchronized void clear(Object owner) {
+        for (Iterator<Map.Entry<Key, Slot>> it = slots.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<Key, Slot> e = it.next();
+            if (e.getKey().owner() == owner) {
+                resident -= e.getValue().bytes;
+                it.remove();
+            }
+        }
     }
 }

@@ -44,6 +44,7 @@ final class Hdf5ChunkedArray implements ArrayReader {
     private final int[] grid; // chunks per axis
     private final boolean wholeRows;
     private final Hdf5ChunkCache cache;
+    private final boolean shared;
     /** The filters are gzip, or shuffle then gzip: decoded by {@link #inflate}. */
     private final boolean fastDeflate;
     private final boolean shuffled;
@@ -52,9 +53,16 @@ final class Hdf5ChunkedArray implements ArrayReader {
     private static final int SHUFFLE = 2;
     /** Chunks decompressed so far (tests check that the cache saves work). */
     final AtomicLong decompressed = new AtomicLong();
+    /** Chunks decompressed by every reader of this process (tests check the chunk-aware sampler). */
+    static final AtomicLong DECOMPRESSED_TOTAL = new AtomicLong();
 
+    /**
+     * @param sharedCache a cache shared with other readers (its bytes are counted by whoever shares
+     *                    it, not by this reader's {@link #residentBytes()}), or null for an own cache
+     *                    of {@code cacheBytes}
+     */
     Hdf5ChunkedArray(Hdf5File file, ChunkedDataset ds, String source, DType dtype, ByteOrder order, int[] shape,
-            long cacheBytes) {
+            long cacheBytes, Hdf5ChunkCache sharedCache) {
         this.file = file;
         this.ds = ds;
         this.source = source;
@@ -97,7 +105,8 @@ final class Hdf5ChunkedArray implements ArrayReader {
             whole &= i == 0 || chunk[i] == shape[i];
         }
         this.wholeRows = whole;
-        this.cache = new Hdf5ChunkCache(cacheBytes);
+        this.shared = sharedCache != null;
+        this.cache = shared ? sharedCache : new Hdf5ChunkCache(cacheBytes);
         // HDF5 lists filters in the order they were applied when writing: shuffle before deflate.
         List<Integer> filters = ds.getFilters().stream().map(f -> f.getId()).toList();
         this.fastDeflate = filters.equals(List.of(DEFLATE)) || filters.equals(List.of(SHUFFLE, DEFLATE));
@@ -126,7 +135,7 @@ final class Hdf5ChunkedArray implements ArrayReader {
 
     @Override
     public long residentBytes() {
-        return cache.residentBytes();
+        return shared ? 0 : cache.residentBytes();
     }
 
     @Override
@@ -234,7 +243,7 @@ final class Hdf5ChunkedArray implements ArrayReader {
             key += at[i] * gridStride[i];
             offset[i] = at[i] * chunk[i];
         }
-        return cache.get(key, () -> load(offset));
+        return cache.get(this, key, () -> load(offset));
     }
 
     private byte[] load(int[] offset) {
@@ -258,6 +267,7 @@ final class Hdf5ChunkedArray implements ArrayReader {
             throw new DataFormatException(where + ": " + Hdf5File.describe(e), e);
         }
         decompressed.incrementAndGet();
+        DECOMPRESSED_TOTAL.incrementAndGet();
         if (bytes == null || bytes.length != chunkBytes) {
             throw new DataFormatException(where + ": decompressed to " + (bytes == null ? 0 : bytes.length)
                     + " bytes, expected " + chunkBytes + " (chunk shape " + Arrays.toString(chunk) + " of "
@@ -310,6 +320,10 @@ final class Hdf5ChunkedArray implements ArrayReader {
 
     @Override
     public void close() {
-        cache.clear();
+        if (shared) {
+            cache.clear(this);
+        } else {
+            cache.clear();
+        }
     }
 }

@@ -103,6 +103,7 @@ public final class Hdf5File implements AutoCloseable {
     private final FileChannel channel; // null where the file is mapped whole
     private final HdfFile h5;
     private final long chunkCacheBytes;
+    private Hdf5ChunkCache sharedCache; // set once, right after opening, by openShared
     private final int segmentBytes;
     private final List<String> datasets;
     private volatile boolean closed;
@@ -130,6 +131,16 @@ public final class Hdf5File implements AutoCloseable {
      */
     public static Hdf5File open(Path file, long chunkCacheBytes) {
         return open(file, chunkCacheBytes, MAX_ARRAY_BYTES, MAX_ARRAY_BYTES);
+    }
+
+    /**
+     * Opens {@code file} with every chunked reader using {@code cache}, shared with other files (a
+     * shard set's): its bytes are not counted in the readers' {@code residentBytes()}.
+     */
+    static Hdf5File openShared(Path file, Hdf5ChunkCache cache) {
+        Hdf5File f = open(file, 0);
+        f.sharedCache = cache;
+        return f;
     }
 
     /**
@@ -328,7 +339,8 @@ public final class Hdf5File implements AutoCloseable {
         } else if (ds instanceof ChunkedDataset chunked) {
             // Building the filter pipeline now reports an unknown filter when the array is opened.
             chunked.getFilters();
-            raw = new Hdf5ChunkedArray(this, chunked, source, type.stored, type.order, shape, chunkCacheBytes);
+            raw = new Hdf5ChunkedArray(this, chunked, source, type.stored, type.order, shape, chunkCacheBytes,
+                    sharedCache);
         } else if (ds instanceof DatasetBase compact) {
             // Compact layout: the data sits in the object header, at most 64 KiB; keep a copy.
             ByteBuffer stored = compact.getDataBuffer();

@@ -123,6 +123,12 @@ public final class NpyFile implements ArrayReader {
         }
     }
 
+    /**
+     * Decompressed from a deflated archive member: re-reading any row after a close costs inflating
+     * the whole member, so to a sampler the member is one chunk ({@link #chunkRows()}).
+     */
+    private boolean inflated;
+
     private NpyFile(String source, Header header, MemorySegment data, long resident, Runnable onClose) {
         this.source = source;
         this.header = header;
@@ -244,6 +250,19 @@ public final class NpyFile implements ArrayReader {
      * @param resident the bytes of {@code npy} held on the heap (0 for a mapping)
      * @param onClose  runs once on {@link #close()}; null if the caller releases {@code npy}
      */
+    /** {@link #of}, for a member inflated from a deflated archive entry (see {@link #chunkRows()}). */
+    static NpyFile ofInflated(String source, MemorySegment npy, long resident, Runnable onClose) {
+        NpyFile f = of(source, npy, resident, onClose);
+        f.inflated = true;
+        return f;
+    }
+
+    /** Rows read together: all of them for an inflated archive member, else 1 (mapped or in memory). */
+    @Override
+    public int chunkRows() {
+        return inflated ? Math.max(1, rows()) : 1;
+    }
+
     static NpyFile of(String source, MemorySegment npy, long resident, Runnable onClose) {
         Header h = parseHeader(source, npy);
         long available = npy.byteSize() - h.dataOffset;

@@ -163,7 +163,7 @@ public final class NpzFile implements AutoCloseable {
             return NpyFile.of(source, storedData(entry, source), 0, onClose);
         }
         byte[] bytes = inflate(entry, source);
-        return NpyFile.of(source, MemorySegment.ofArray(bytes).asReadOnly(), bytes.length, onClose);
+        return NpyFile.ofInflated(source, MemorySegment.ofArray(bytes).asReadOnly(), bytes.length, onClose);
     }
 
     /** A stored member's bytes: the slice of the mapping its local header points at. */

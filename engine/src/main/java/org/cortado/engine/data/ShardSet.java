@@ -39,6 +39,8 @@ public final class ShardSet implements AutoCloseable {
     /** Open shards by index, in access order (least recently used first). Guarded by {@code this}. */
     private final LinkedHashMap<Integer, Open> open = new LinkedHashMap<>(16, 0.75f, true);
     private boolean closed;
+    /** The HDF5 chunk cache shared by the shards, when opened from a config (else null). */
+    private Hdf5ChunkCache chunkCache;
 
     private static final class Open {
         final Shard shard;
@@ -133,16 +135,23 @@ public final class ShardSet implements AutoCloseable {
 
     /**
      * Opens the shard set a config source names (see {@link ShardFiles} for what a source may be).
-     * HDF5 chunk caches are sized from the source's memory budget.
+     * The HDF5 files share one cache of decompressed chunks of half the memory budget, least
+     * recently used out whichever file a chunk is from: it holds a whole window of the chunk-aware
+     * shuffle ({@link SourceConfig#windowBytes()}, a quarter), so every chunk of a window is
+     * decompressed once (see {@link Sampler}). The other half bounds the rest (inflated npz
+     * members), shard by shard as {@link #open(String, List, int, long)} describes.
      */
     public static ShardSet open(SourceConfig src) {
         List<ShardFiles.ShardFile> files = ShardFiles.resolve(src.source(), src.dataName(), src.labelName());
-        long cache = Math.max(1 << 20, Math.min(Hdf5File.DEFAULT_CHUNK_CACHE_BYTES, src.memoryBytes() / 4));
-        List<Shard.Opener> openers = files.stream().map(f -> opener(f, src.dataName(), src.labelName(), cache)).toList();
-        return open(src.source(), openers, src.numClasses(), src.memoryBytes());
+        Hdf5ChunkCache chunks = new Hdf5ChunkCache(src.memoryBytes() / 2);
+        List<Shard.Opener> openers = files.stream().map(f -> opener(f, src.dataName(), src.labelName(), chunks)).toList();
+        ShardSet set = open(src.source(), openers, src.numClasses(), src.memoryBytes() / 2);
+        set.chunkCache = chunks;
+        return set;
     }
 
-    private static Shard.Opener opener(ShardFiles.ShardFile f, String dataName, String labelName, long cacheBytes) {
+    private static Shard.Opener opener(ShardFiles.ShardFile f, String dataName, String labelName,
+                                       Hdf5ChunkCache chunks) {
         return new Shard.Opener() {
             @Override
             public String name() {
@@ -164,7 +173,7 @@ public final class ShardSet implements AutoCloseable {
                 ArrayReader data;
                 ArrayReader labels;
                 if (ShardFiles.isHdf5(f.data())) {
-                    Hdf5File h5 = Hdf5File.open(f.data(), cacheBytes);
+                    Hdf5File h5 = Hdf5File.openShared(f.data(), chunks);
                     container = h5;
                     try {
                         data = h5.array(dataName);
@@ -444,7 +453,7 @@ public final class ShardSet implements AutoCloseable {
     /** Closes least recently used idle shards while the open ones hold more than the budget. */
     private void evict() {
         var it = open.entrySet().iterator();
-        while (resident() > budgetBytes && it.hasNext()) {
+        while (shardResident() > budgetBytes && it.hasNext()) {
             Open o = it.next().getValue();
             if (o.users == 0) {
                 it.remove();
@@ -453,8 +462,13 @@ public final class ShardSet implements AutoCloseable {
         }
     }
 
-    /** Heap held by the open shards now. */
+    /** Heap held by the open shards now, shared chunk cache included. */
     public synchronized long resident() {
+        return shardResident() + (chunkCache == null ? 0 : chunkCache.residentBytes());
+    }
+
+    /** Heap held by the open shards themselves: what closing idle shards can free. */
+    private long shardResident() {
         long sum = 0;
         for (Open o : open.values()) {
             sum += o.shard.data().residentBytes() + o.shard.labels().residentBytes();
@@ -474,5 +488,8 @@ public final class ShardSet implements AutoCloseable {
             o.shard.close();
         }
         open.clear();
+        if (chunkCache != null) {
+            chunkCache.clear();
+        }
     }
 }

@@ -24,8 +24,9 @@ import org.cortado.engine.net.Phase;
  *   <li>{@code shuffle} [true for train, false for test], {@code drop_last} [false];
  *   <li>{@code shuffle_mode} ["auto"]: {@code full} (uniform permutation), {@code chunks}
  *       (chunk-aware, see {@link Sampler}), {@code auto} (chunks when the set is chunked);
- *   <li>{@code memory_mb} [1024]: heap the loader may keep in open shards; the chunk-aware shuffle
- *       window is sized to half of it;
+ *   <li>{@code memory_mb} [1024]: heap the loader may keep: half for the HDF5 chunk cache, half for
+ *       open shards (see {@link ShardSet#open(SourceConfig)}); the chunk-aware shuffle window is a
+ *       quarter ({@link #windowBytes()});
  *   <li>{@code num_classes} [0 = from the net]: labels must lie in {@code [0, num_classes)}.
  * </ul>
  */
@@ -77,6 +78,15 @@ public record SourceConfig(String path, String source, String dataName, String l
                 shuffleMode, memoryBytes, classes);
     }
 
+    /**
+     * Bytes of samples in one window of the chunk-aware shuffle: a quarter of the budget, half the
+     * shard set's chunk cache, so a window's chunks (plus the partly used chunks at its edges) stay
+     * cached while the window is read, and each is decompressed once.
+     */
+    public long windowBytes() {
+        return memoryBytes / 4;
+    }
+
     /** The sampler this source asks for, over {@code set}, batches of {@code batch}, from {@code seed}. */
     public Sampler sampler(ShardSet set, int batch, long seed) {
         boolean chunks = shuffle && (shuffleMode == ShuffleMode.CHUNKS || (shuffleMode == ShuffleMode.AUTO && set.chunked()));
@@ -84,7 +94,7 @@ public record SourceConfig(String path, String source, String dataName, String l
             return Sampler.of(seed, set.samples(), batch, shuffle, dropLast);
         }
         long perSample = (long) set.sampleElements() * set.dtype().size;
-        int window = (int) Math.min(set.samples(), Math.max(1, memoryBytes / 2 / Math.max(1, perSample)));
+        int window = (int) Math.min(set.samples(), Math.max(1, windowBytes() / Math.max(1, perSample)));
         return Sampler.chunked(seed, set.samples(), batch, dropLast, set.chunkStarts(), window);
     }
 }
