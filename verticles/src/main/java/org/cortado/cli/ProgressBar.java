@@ -7,7 +7,9 @@ import org.cortado.engine.data.Progress;
  * Draws {@link Progress} for long CLI work: on a terminal, one line redrawn in place with a bar,
  * rate and ETA (at most 10 times a second); otherwise (a log, a pipe, CI) a plain line every 10%
  * of the way, or every 10 seconds, whichever comes first. Goes to stderr, so {@code --json} output
- * on stdout stays clean.
+ * on stdout stays clean. "A terminal" is what {@code System.console().isTerminal()} says of stdin
+ * and stdout: Java cannot ask about stderr alone, so {@code 2>log} on a terminal still gets the
+ * redrawn bar (carriage returns), and {@code >out.json} gets plain lines.
  */
 final class ProgressBar implements Progress, AutoCloseable {
     private static final int WIDTH = 30;

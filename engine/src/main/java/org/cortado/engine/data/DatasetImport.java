@@ -121,7 +121,9 @@ public final class DatasetImport {
     private static Split writeSplit(String name, Path dir, NdArray x, int[] sample, long[] labels, Options opt,
                                     Progress progress) {
         prepare(dir);
+        refuseOldShards(dir);
         int n = labels.length;
+        checkShardBytes(Math.min(opt.shardSize(), n), sample, x.dtype().size);
         List<Path> files = new ArrayList<>();
         AtomicLong done = new AtomicLong();
         for (int start = 0, part = 0; start < n; start += opt.shardSize(), part++) {
@@ -207,6 +209,8 @@ public final class DatasetImport {
             order[j] = t;
         }
         prepare(dir);
+        refuseOldShards(dir);
+        checkShardBytes(Math.min(opt.shardSize(), n), new int[] {channels, h, w}, 1);
         int per = channels * h * w;
         List<Path> written = new ArrayList<>();
         AtomicLong done = new AtomicLong();
@@ -252,6 +256,40 @@ public final class DatasetImport {
             Files.createDirectories(dir);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create output folder " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** At most this many bytes in one shard's array (a Java array's limit). */
+    private static final long MAX_SHARD_BYTES = Integer.MAX_VALUE - 8;
+
+    /**
+     * Refuses a shard of {@code count} samples of {@code sample} (C, H, W) that would not fit in one
+     * array: the products are taken in long, so a large shard fails here instead of overflowing.
+     */
+    private static void checkShardBytes(int count, int[] sample, int elementSize) {
+        long bytes = (long) count * sample[0] * sample[1] * sample[2] * elementSize;
+        if (bytes > MAX_SHARD_BYTES) {
+            throw new IllegalArgumentException("a shard of " + count + " samples of " + sample[0] + "x" + sample[1]
+                    + "x" + sample[2] + (elementSize == 1 ? "" : " (" + elementSize + " bytes each)") + " is "
+                    + bytes + " bytes, too large (at most " + MAX_SHARD_BYTES + "); lower the shard size");
+        }
+    }
+
+    /**
+     * Refuses to write into a split folder that already holds shards: the new ones would be mixed
+     * with stale ones (another format or shard size leaves files the new import does not overwrite).
+     */
+    private static void refuseOldShards(Path dir) {
+        List<String> old;
+        try (Stream<Path> s = Files.list(dir)) {
+            old = s.map(p -> p.getFileName().toString()).filter(f -> f.startsWith("part-")).sorted().toList();
+        } catch (IOException e) {
+            throw new DataFormatException("cannot list " + dir + ": " + e.getMessage(), e);
+        }
+        if (!old.isEmpty()) {
+            throw new DataFormatException(dir + " already holds shards (" + old.get(0)
+                    + (old.size() > 1 ? " and " + (old.size() - 1) + " more" : "")
+                    + "); remove them or choose another --out");
         }
     }
 

@@ -76,9 +76,23 @@ public final class Idx {
                 throw new DataFormatException(source + ": dimension " + i + " at offset " + (4 + 4 * i)
                         + " is negative (" + shape[i] + ")");
             }
-            count *= shape[i];
         }
-        long bytes = count * dtype.size;
+        // The product of the dimensions can exceed even a long for an absurd header: checked
+        // arithmetic, and a zero dimension means no data whatever the others say.
+        long bytes;
+        try {
+            if (java.util.Arrays.stream(shape).anyMatch(d -> d == 0)) {
+                count = 0;
+            } else {
+                for (int d : shape) {
+                    count = Math.multiplyExact(count, (long) d);
+                }
+            }
+            bytes = Math.multiplyExact(count, (long) dtype.size);
+        } catch (ArithmeticException e) {
+            throw new DataFormatException(source + ": header declares dimensions " + java.util.Arrays.toString(shape)
+                    + ", more data than fits in a long; at most 2 GiB per file", e);
+        }
         if (bytes > Integer.MAX_VALUE - 8) {
             throw new DataFormatException(source + ": header declares " + bytes + " bytes of data; at most 2 GiB per file");
         }

@@ -18,7 +18,8 @@ public final class Images {
     private Images() {}
 
     /**
-     * Reads {@code file}, converts it to {@code channels} (1: luminance by ITU-R 601-2, PIL's "L";
+     * Reads {@code file}, converts it to {@code channels} (1: luminance by ITU-R 601-2 in PIL's
+     * fixed-point arithmetic, so it equals PIL's {@code convert("L")};
      * 3: RGB; alpha is dropped) and resizes it to {@code height x width}.
      *
      * @return (channels, height, width) uint8 pixels, row-major
@@ -47,7 +48,7 @@ public final class Images {
             int g = (p >> 8) & 0xff;
             int b = p & 0xff;
             if (channels == 1) {
-                planes[i] = (r * 299 + g * 587 + b * 114) / 1000f;
+                planes[i] = (r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16; // PIL's convert("L")
             } else {
                 planes[i] = r;
                 planes[h * w + i] = g;

@@ -65,10 +65,17 @@ public record ReadBenchmark(int samples, long bytes, double fullReadSeconds, dou
                 long t1 = System.nanoTime();
                 int epoch = p;
                 int batches = sampler.batchesPerEpoch();
-                par.forChunks(batches, Long.MAX_VALUE / Math.max(1, batches), (chunk, from, to) -> {
-                    for (int b = from; b < to; b++) {
-                        RawBatch rb = set.read(epoch, b, sampler.batch(epoch, b));
-                        sink.addAndGet(rb.labels()[0]);
+                // Batches interleaved over the threads (thread t reads t, t + T, t + 2T, ...), as the
+                // training loader's workers do: the threads stay within the same shuffle window, so the
+                // chunk cache (about two windows) holds what they read. Contiguous ranges per thread
+                // would read T windows at once and decompress chunks again and again.
+                int threads = par.threads();
+                par.forChunks(threads, Long.MAX_VALUE / threads, (chunk, from, to) -> {
+                    for (int t = from; t < to; t++) {
+                        for (int b = t; b < batches; b += threads) {
+                            RawBatch rb = set.read(epoch, b, sampler.batch(epoch, b));
+                            sink.addAndGet(rb.labels()[0]);
+                        }
                     }
                 });
                 loader = Math.min(loader, (System.nanoTime() - t1) / 1e9);
@@ -78,25 +85,35 @@ public record ReadBenchmark(int samples, long bytes, double fullReadSeconds, dou
         return new ReadBenchmark(samples, bytes, full, copy, loader);
     }
 
+    /** At most this many bytes of a shard are handed to one scan call (shards may exceed 2 GiB). */
+    private static final long SCAN_BLOCK_BYTES = 256L << 20;
+
     /** One full pass: open the set, make every shard's data resident (and copy it, if asked). */
     private static double fullPass(SourceConfig src, Parallel par, boolean copyMapped, AtomicLong sink) {
         long t0 = System.nanoTime();
         try (ShardSet set = ShardSet.open(src)) {
+            long rowBytes = Math.max(1L, (long) set.sampleElements() * set.dtype().size);
+            int blockRows = (int) Math.max(1, Math.min(Integer.MAX_VALUE, SCAN_BLOCK_BYTES / rowBytes));
             par.forChunks(set.shards(), Long.MAX_VALUE / Math.max(1, set.shards()), (chunk, from, to) -> {
                 for (int s = from; s < to; s++) {
-                    set.scan(s, 0, set.shardSamples(s), (rows, count, labels) -> {
-                        long sum = labels[count - 1];
-                        if (rows.isDirect() && copyMapped) {
-                            byte[] heap = new byte[rows.remaining()];
-                            rows.get(0, heap);
-                            sum += heap[heap.length - 1];
-                        } else if (rows.isDirect()) {
-                            sum += touchPages(rows);
-                        } else {
-                            sum += rows.get(rows.limit() - 1); // decompressed: already in memory
-                        }
-                        sink.addAndGet(sum);
-                    });
+                    int n = set.shardSamples(s);
+                    for (int start = 0; start < n; start += blockRows) { // an empty shard: nothing to read
+                        set.scan(s, start, Math.min(blockRows, n - start), (rows, count, labels) -> {
+                            long sum = count > 0 ? labels[count - 1] : 0;
+                            if (rows.limit() == 0) {
+                                // zero-size samples: nothing to touch
+                            } else if (rows.isDirect() && copyMapped) {
+                                byte[] heap = new byte[rows.remaining()];
+                                rows.get(0, heap);
+                                sum += heap[heap.length - 1];
+                            } else if (rows.isDirect()) {
+                                sum += touchPages(rows);
+                            } else {
+                                sum += rows.get(rows.limit() - 1); // decompressed: already in memory
+                            }
+                            sink.addAndGet(sum);
+                        });
+                    }
                 }
             });
         }

@@ -38,8 +38,14 @@ public final class Sampler {
     private final int[] chunkStarts;
     private final int bufferSamples;
 
-    private long cachedEpoch = -1;
-    private int[] cachedOrder;
+    /**
+     * The two most recently used epochs' orders (slot 0 the most recent): a loader prefetching
+     * across an epoch boundary alternates between two epochs, which must not recompute each call.
+     */
+    private final long[] cachedEpoch = {-1, -1};
+    private final int[][] cachedOrder = new int[2][];
+    /** Epoch orders computed so far (guarded by this). */
+    private int computations;
 
     private Sampler(long seed, int samples, int batch, boolean shuffle, boolean dropLast, int[] chunkStarts,
                     int bufferSamples) {
@@ -123,16 +129,31 @@ public final class Sampler {
         return order(epoch).clone();
     }
 
-    /** The epoch's order, computed once per epoch and kept (n ints) while that epoch is served. */
+    /**
+     * The epoch's order, computed once per epoch and kept (n ints each) while it is one of the two
+     * most recently served epochs.
+     */
     private synchronized int[] order(long epoch) {
-        if (epoch != cachedEpoch) {
-            cachedOrder = compute(epoch);
-            cachedEpoch = epoch;
+        if (cachedOrder[0] != null && cachedEpoch[0] == epoch) {
+            return cachedOrder[0];
         }
-        return cachedOrder;
+        int[] order = cachedOrder[1] != null && cachedEpoch[1] == epoch ? cachedOrder[1] : compute(epoch);
+        // The previous most recent epoch becomes the second; the least recent one is dropped.
+        cachedOrder[1] = cachedOrder[0];
+        cachedEpoch[1] = cachedEpoch[0];
+        cachedOrder[0] = order;
+        cachedEpoch[0] = epoch;
+        return order;
     }
 
+    /** Epoch orders computed so far (for tests: how often the cache missed). */
+    synchronized int computations() {
+        return computations;
+    }
+
+
     private int[] compute(long epoch) {
+        computations++;
         int[] order = new int[samples];
         if (!shuffle) {
             Arrays.setAll(order, i -> i);

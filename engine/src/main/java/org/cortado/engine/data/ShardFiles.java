@@ -19,7 +19,9 @@ import org.cortado.engine.DataFormatException;
  * <ul>
  *   <li>a data file: {@code .npz}, HDF5 ({@code .h5 .hdf5 .hdf .he5}), or {@code NAME_data.npy};
  *   <li>a folder: its data files (not sub-folders), sorted by name;
- *   <li>a glob ({@code shards/train-*.h5}, {@code **} crosses folders): matching files, sorted by path;
+ *   <li>a glob ({@code shards/train-*.h5}; {@code **} crosses folders, and {@code **}{@code /} also
+ *       matches none, as in Python): matching files, sorted by path; a path with {@code * ? [ {} is
+ *       taken as a glob;
  *   <li>a list file (Caffe's HDF5Data {@code source}, any other extension): one path per line, blank
  *       lines and {@code #} comments skipped; a relative path is looked up next to the list file
  *       first, then in the working directory (where Caffe looks).
@@ -125,7 +127,13 @@ public final class ShardFiles {
         if (!Files.isDirectory(base.toString().isEmpty() ? Path.of(".") : base)) {
             throw new DataFormatException("data source " + pattern + ": folder " + base + " does not exist");
         }
-        PathMatcher m = FileSystems.getDefault().getPathMatcher("glob:" + rest);
+        // As in Python's recursive glob, "**/" also matches no folder at all: "**/*.h5" finds
+        // base/a.h5 too (Java's glob alone would need at least one folder).
+        List<PathMatcher> matchers = new ArrayList<>();
+        for (String variant : zeroFolderVariants(rest)) {
+            matchers.add(FileSystems.getDefault().getPathMatcher("glob:" + variant));
+        }
+        PathMatcher m = p -> matchers.stream().anyMatch(x -> x.matches(p));
         Path walkRoot = base.toString().isEmpty() ? Path.of(".") : base;
         int depth = rest.contains("**") ? Integer.MAX_VALUE : (int) rest.chars().filter(c -> c == '/').count() + 1;
         try (Stream<Path> s = Files.walk(walkRoot, depth)) {
@@ -138,6 +146,26 @@ public final class ShardFiles {
         } catch (IOException | UncheckedIOException e) {
             throw new DataFormatException("cannot search " + walkRoot + " for " + pattern + ": " + e.getMessage(), e);
         }
+    }
+
+    /** {@code pattern} with every subset of its {@code "**}{@code /"} parts removed (at most 3 of them). */
+    private static List<String> zeroFolderVariants(String pattern) {
+        List<String> out = new ArrayList<>(List.of(pattern));
+        for (int round = 0; round < 3; round++) {
+            List<String> more = new ArrayList<>();
+            for (String p : out) {
+                int i = p.indexOf("**/");
+                while (i >= 0) {
+                    String v = p.substring(0, i) + p.substring(i + 3);
+                    if (!out.contains(v) && !more.contains(v)) {
+                        more.add(v);
+                    }
+                    i = p.indexOf("**/", i + 1);
+                }
+            }
+            out.addAll(more);
+        }
+        return out;
     }
 
     private static List<Path> readList(Path listFile) {

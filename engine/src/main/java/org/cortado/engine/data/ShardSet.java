@@ -6,6 +6,8 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import org.cortado.engine.DataFormatException;
 
 /**
@@ -36,18 +38,29 @@ public final class ShardSet implements AutoCloseable {
     private final DType dtype;
     private final long budgetBytes;
 
-    /** Open shards by index, in access order (least recently used first). Guarded by {@code this}. */
+    /**
+     * Open shards by index, in access order (least recently used first), and shards being opened
+     * (a slot whose shard is still null). Guarded by {@code this}.
+     */
     private final LinkedHashMap<Integer, Open> open = new LinkedHashMap<>(16, 0.75f, true);
     private boolean closed;
     /** The HDF5 chunk cache shared by the shards, when opened from a config (else null). */
     private Hdf5ChunkCache chunkCache;
 
+    /** A shard open, or being opened by one thread while others wait on {@link #ready}. */
     private static final class Open {
-        final Shard shard;
+        /** Null while opening. */
+        Shard shard;
+        /** Completed once the shard is open (or failed to open); waited on by the other users. */
+        final CompletableFuture<Shard> ready = new CompletableFuture<>();
+        /** Threads holding the shard, or waiting for it to open (the opening thread included). */
         int users;
 
         Open(Shard shard) {
             this.shard = shard;
+            if (shard != null) {
+                ready.complete(shard);
+            }
         }
     }
 
@@ -120,6 +133,14 @@ public final class ShardSet implements AutoCloseable {
                             budgetBytes);
                 }
                 set.keepOrClose(s, shard);
+            }
+            if (offsets[n] == 0) {
+                StringBuilder names = new StringBuilder();
+                for (int s = 0; s < Math.min(n, 3); s++) {
+                    names.append(s == 0 ? "" : ", ").append(shards.get(s).name());
+                }
+                throw new DataFormatException(name + " holds no samples: every shard is empty (" + names
+                        + (n > 3 ? ", ..." : "") + ")");
             }
             if (offsets[n] > Integer.MAX_VALUE) {
                 throw new DataFormatException(name + ": " + offsets[n] + " samples; at most 2^31 - 1 are supported");
@@ -405,34 +426,72 @@ public final class ShardSet implements AutoCloseable {
 
     // ---- the open-shard cache -----------------------------------------------------------------
 
+    /**
+     * The open shard {@code s}, opened if needed, with one more user (undone by {@link #release}).
+     * Single-flight: while one thread opens a shard, other threads asking for it wait for that open.
+     */
     private Shard acquire(int s) {
+        Open o;
+        boolean mine = false;
         synchronized (this) {
             if (closed) {
                 throw new IllegalStateException(name + " is closed");
             }
-            Open o = open.get(s);
-            if (o != null) {
-                o.users++;
+            o = open.get(s);
+            if (o == null) {
+                o = new Open(null); // pending: this thread opens it, others wait on o.ready
+                open.put(s, o);
+                mine = true;
+            }
+            o.users++;
+            if (o.shard != null) {
                 return o.shard;
             }
         }
+        if (!mine) {
+            return await(o);
+        }
         // Open outside the lock: opening (inflating an npz member) may take a while.
-        Shard shard = openers.get(s).open();
-        synchronized (this) {
-            Open o = open.get(s);
-            if (o != null || closed) { // another thread opened it meanwhile, or the set closed
-                shard.close();
-                if (o == null) {
-                    throw new IllegalStateException(name + " is closed");
-                }
-                o.users++;
-                return o.shard;
+        Shard shard;
+        try {
+            shard = openers.get(s).open();
+        } catch (RuntimeException | Error e) {
+            synchronized (this) {
+                open.remove(s, o);
             }
-            o = new Open(shard);
-            o.users = 1;
-            open.put(s, o);
+            o.ready.completeExceptionally(e);
+            throw e;
+        }
+        synchronized (this) {
+            if (closed || open.get(s) != o) { // the set closed meanwhile: close() left this one to us
+                shard.close();
+                IllegalStateException e = new IllegalStateException(name + " is closed");
+                o.ready.completeExceptionally(e);
+                throw e;
+            }
+            o.shard = shard;
             evict();
-            return shard;
+        }
+        o.ready.complete(shard);
+        return shard;
+    }
+
+    /** Waits for another thread to open a shard; a failure to open is rethrown here. */
+    private static Shard await(Open o) {
+        try {
+            return o.ready.join();
+        } catch (CompletionException e) {
+            // Rethrown from this thread, so its stack trace shows where this reader asked.
+            if (e.getCause() instanceof DataFormatException d) {
+                throw new DataFormatException(d.getMessage(), d);
+            }
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw e;
         }
     }
 
@@ -444,18 +503,22 @@ public final class ShardSet implements AutoCloseable {
         }
     }
 
-    /** Used during {@link #open}: keeps a freshly checked shard if it fits, else closes it. */
+    /** Used during {@link #open}: keeps a freshly checked shard, closing older ones beyond the budget. */
     private synchronized void keepOrClose(int s, Shard shard) {
         open.put(s, new Open(shard));
         evict();
     }
 
-    /** Closes least recently used idle shards while the open ones hold more than the budget. */
+    /**
+     * Closes least recently used idle shards while the open ones hold more than the budget. The most
+     * recently used shard (the last entry) stays open even when it alone is over the budget: closing
+     * it would reopen (re-inflate) it on every read. So the set holds at most the budget plus it.
+     */
     private void evict() {
         var it = open.entrySet().iterator();
         while (shardResident() > budgetBytes && it.hasNext()) {
             Open o = it.next().getValue();
-            if (o.users == 0) {
+            if (o.users == 0 && o.shard != null && it.hasNext()) {
                 it.remove();
                 o.shard.close();
             }
@@ -471,21 +534,25 @@ public final class ShardSet implements AutoCloseable {
     private long shardResident() {
         long sum = 0;
         for (Open o : open.values()) {
-            sum += o.shard.data().residentBytes() + o.shard.labels().residentBytes();
+            if (o.shard != null) { // else still being opened
+                sum += o.shard.data().residentBytes() + o.shard.labels().residentBytes();
+            }
         }
         return sum;
     }
 
     /** Shards open now (for tests and metrics). */
     public synchronized int openShards() {
-        return open.size();
+        return (int) open.values().stream().filter(o -> o.shard != null).count();
     }
 
     @Override
     public synchronized void close() {
         closed = true;
         for (Open o : open.values()) {
-            o.shard.close();
+            if (o.shard != null) { // a shard still being opened is closed by its opener (see acquire)
+                o.shard.close();
+            }
         }
         open.clear();
         if (chunkCache != null) {

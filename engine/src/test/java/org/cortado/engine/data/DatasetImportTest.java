@@ -65,6 +65,33 @@ class DatasetImportTest {
     }
 
     @Test
+    void importIntoAFolderWithShardsIsRefused(@TempDir Path tmp) throws IOException {
+        Path from = fakeFashionMnist(tmp);
+        Path out = tmp.resolve("out");
+        DatasetImport.fashionMnist(from, out, new DatasetImport.Options(DatasetImport.Format.NPY, 2, 1, 0),
+                Progress.NONE);
+        // Again with another format: the old npy shards would stay beside the new h5 ones.
+        var e = assertThrows(DataFormatException.class, () -> DatasetImport.fashionMnist(from, out,
+                new DatasetImport.Options(DatasetImport.Format.H5, 4, 1, 4), Progress.NONE));
+        assertTrue(e.getMessage().contains(out.resolve("train").toString())
+                && e.getMessage().contains("already holds shards (part-"), e.getMessage());
+        try (var files = Files.list(out.resolve("train"))) {
+            assertTrue(files.noneMatch(f -> f.toString().endsWith(".h5")), "nothing written");
+        }
+    }
+
+    @Test
+    void shardTooLargeForOneArrayIsRefused(@TempDir Path tmp) {
+        // 4 images of 3x30000x30000: 1.08e10 bytes in one shard, far past an int.
+        try (Parallel par = new Parallel(1)) {
+            var e = assertThrows(IllegalArgumentException.class, () -> DatasetImport.images(FIXTURES.resolve("images"),
+                    tmp.resolve("big"), 3, 30_000, 30_000, 1, DatasetImport.Options.DEFAULT, par, Progress.NONE));
+            assertTrue(e.getMessage().contains("4 samples of 3x30000x30000") && e.getMessage().contains("shard size"),
+                    e.getMessage());
+        }
+    }
+
+    @Test
     void missingFashionMnistSaysHowToGetIt(@TempDir Path tmp) throws IOException {
         var e = assertThrows(DataFormatException.class, () -> DatasetImport.fashionMnist(tmp.resolve("none"),
                 tmp.resolve("out"), DatasetImport.Options.DEFAULT, Progress.NONE));

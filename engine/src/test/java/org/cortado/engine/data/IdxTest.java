@@ -71,4 +71,14 @@ class IdxTest {
         e = assertThrows(DataFormatException.class, () -> Idx.read(tmp.resolve("missing.idx")));
         assertTrue(e.getMessage().contains("missing.idx"), e.getMessage());
     }
+
+    @Test
+    void headerWhoseSizeOverflowsALongIsRefused(@TempDir Path tmp) throws IOException {
+        // uint8, 4 dimensions of 2^30: 2^120 elements, which wraps around to 0 in long arithmetic.
+        byte[] h = {0, 0, 0x08, 4, 0x40, 0, 0, 0, 0x40, 0, 0, 0, 0x40, 0, 0, 0, 0x40, 0, 0, 0};
+        Path huge = tmp.resolve("huge.idx");
+        Files.write(huge, h);
+        var e = assertThrows(DataFormatException.class, () -> Idx.read(huge));
+        assertTrue(e.getMessage().contains("huge.idx") && e.getMessage().contains("2 GiB"), e.getMessage());
+    }
 }

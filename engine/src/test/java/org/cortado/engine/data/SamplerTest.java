@@ -94,6 +94,24 @@ class SamplerTest {
         assertThrows(IllegalArgumentException.class, () -> Sampler.chunked(1, 30, 8, false, new int[] {0, 40}, 4));
     }
 
+    @Test
+    void alternatingBetweenTwoEpochsKeepsBothOrders() {
+        Sampler a = Sampler.of(7, 500, 32, true, false);
+        Sampler fresh = Sampler.of(7, 500, 32, true, false);
+        // A loader prefetching across an epoch boundary: batches of epochs 4 and 5 interleaved.
+        for (int b = 0; b < a.batchesPerEpoch(); b++) {
+            assertArrayEquals(Sampler.of(7, 500, 32, true, false).batch(4, b), a.batch(4, b), "epoch 4 batch " + b);
+            assertArrayEquals(fresh.batch(5, b), a.batch(5, b), "epoch 5 batch " + b);
+        }
+        assertEquals(2, a.computations(), "each of the two epochs computed once");
+        a.batch(6, 0); // a third epoch drops the least recent (4); 5 stays
+        a.batch(5, 1);
+        assertEquals(3, a.computations());
+        a.batch(4, 0);
+        assertEquals(4, a.computations());
+        assertArrayEquals(fresh.epochOrder(4), a.epochOrder(4));
+    }
+
     private static void assertPermutation(int[] order, int n) {
         assertEquals(n, order.length);
         int[] sorted = order.clone();

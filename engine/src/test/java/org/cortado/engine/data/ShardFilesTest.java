@@ -64,6 +64,10 @@ class ShardFilesTest {
                 s.stream().map(ShardFiles.ShardFile::data).toList());
         assertEquals(2, ShardFiles.resolve(tmp + "/*/part-0.h5", "data", "label").size());
         assertEquals(4, ShardFiles.resolve(tmp + "/**.h5", "data", "label").size());
+        touch(tmp.resolve("top.h5"));
+        assertEquals(5, ShardFiles.resolve(tmp + "/**/*.h5", "data", "label").size(), "**/ matches no folder too");
+        assertEquals(List.of(tmp.resolve("train/part-1.h5")), ShardFiles.resolve(tmp + "/**/part-1.h5", "data", "label")
+                .stream().map(ShardFiles.ShardFile::data).toList());
         var e = assertThrows(DataFormatException.class, () -> ShardFiles.resolve(tmp + "/train/*.npz", "data", "label"));
         assertTrue(e.getMessage().contains("empty shard set"), e.getMessage());
     }

@@ -10,6 +10,11 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.cortado.engine.DataFormatException;
 import org.cortado.engine.ops.Parallel;
@@ -125,11 +130,26 @@ class ShardSetTest {
 
     /** A shard that claims to hold {@code resident} bytes, and counts how often it is opened and closed. */
     private static Shard.Opener heavy(String name, int shard, long resident, AtomicInteger opens, AtomicInteger live) {
+        return heavy(name, shard, resident, opens, live, 0);
+    }
+
+    /** Like {@link #heavy(String, int, long, AtomicInteger, AtomicInteger)}, opening in {@code sleepMs}. */
+    private static Shard.Opener heavy(String name, int shard, long resident, AtomicInteger opens, AtomicInteger live,
+                                      long sleepMs) {
         return opener(name, () -> {
             opens.incrementAndGet();
+            if (sleepMs > 0) {
+                try {
+                    Thread.sleep(sleepMs);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(e);
+                }
+            }
             live.incrementAndGet();
             byte[] px = new byte[2 * 4];
-            px[0] = (byte) shard;
+            px[0] = (byte) shard; // row 0 starts with the shard, row 1 with 100 + the shard
+            px[4] = (byte) (100 + shard);
             NdArray data = NdArray.ofBytes(name, px, 2, 2, 2);
             ArrayReader costly = new ArrayReader() {
                 @Override public String source() { return name; }
@@ -158,7 +178,7 @@ class ShardSetTest {
             for (int s = 0; s < 6; s++) {
                 RawBatch b = set.read(0, s, new long[] {2L * s + 1});
                 assertEquals(s, b.labels()[0]);
-                assertEquals(0, b.bytes()[0], "row 1 of the shard");
+                assertEquals(100 + s, b.bytes()[0], "row 1 of the shard");
                 assertTrue(live.get() <= 3, "budget (2 shards) plus one: " + live.get());
                 assertEquals(live.get(), set.openShards());
             }
@@ -168,6 +188,106 @@ class ShardSetTest {
             assertEquals(before, opens.get());
         }
         assertEquals(0, live.get(), "close() closes every open shard");
+    }
+
+    @Test
+    void aShardOverTheBudgetStaysOpenWhileItIsTheOneBeingRead() {
+        AtomicInteger opens = new AtomicInteger();
+        AtomicInteger live = new AtomicInteger();
+        List<Shard.Opener> shards = List.of(heavy("big.npz", 0, 1000, opens, live), heavy("small.npz", 1, 10, opens, live));
+        try (ShardSet set = ShardSet.open("over", shards, 0, 100)) {
+            assertEquals(2, opens.get(), "each shard is opened once to check it");
+            assertEquals(1, live.get(), "the big shard is closed once it is no longer the last one used");
+            for (int rep = 0; rep < 5; rep++) {
+                RawBatch b = set.read(0, rep, new long[] {rep % 2});
+                assertEquals(rep % 2 == 0 ? 0 : 100, b.bytes()[0]);
+                assertEquals(0, b.labels()[0]);
+            }
+            assertEquals(3, opens.get(), "the big shard is opened (inflated) once for five reads, not per read");
+            assertTrue(live.get() <= 2, "budget plus the one being read: " + live.get());
+            // Reading another shard lets the big one go.
+            set.read(0, 0, new long[] {2});
+            assertEquals(1, live.get());
+            assertEquals(1, set.openShards());
+        }
+        assertEquals(0, live.get());
+    }
+
+    @Test
+    void threadsMissingTheSameShardOpenItOnce() throws Exception {
+        AtomicInteger opens = new AtomicInteger();
+        AtomicInteger live = new AtomicInteger();
+        List<Shard.Opener> shards = List.of(heavy("slow.npz", 0, 100, opens, live, 50), heavy("b.npz", 1, 100, opens, live));
+        try (ShardSet set = ShardSet.open("slow", shards, 0, 100);
+             ExecutorService pool = Executors.newFixedThreadPool(4)) {
+            assertEquals(2, opens.get());
+            assertEquals(1, live.get(), "slow.npz is closed after the check");
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<RawBatch>> reads = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                int row = t % 2;
+                reads.add(pool.submit(() -> {
+                    go.await();
+                    return set.read(0, row, new long[] {row});
+                }));
+            }
+            go.countDown();
+            for (int t = 0; t < 4; t++) {
+                RawBatch b = reads.get(t).get(10, TimeUnit.SECONDS);
+                assertEquals(t % 2 == 0 ? 0 : 100, b.bytes()[0], "thread " + t);
+                assertArrayEquals(new int[] {0}, b.labels());
+            }
+            assertEquals(3, opens.get(), "four threads missing slow.npz open it once between them");
+            assertTrue(live.get() <= 2, "live " + live.get());
+            assertEquals(live.get(), set.openShards());
+        }
+        assertEquals(0, live.get(), "close() closes every open shard");
+    }
+
+    @Test
+    void aShardOpenedWhileTheSetClosesIsClosedToo() throws Exception {
+        AtomicInteger opens = new AtomicInteger();
+        AtomicInteger live = new AtomicInteger();
+        List<Shard.Opener> shards = List.of(heavy("slow.npz", 0, 100, opens, live, 300), heavy("b.npz", 1, 100, opens, live));
+        ShardSet set = ShardSet.open("slow", shards, 0, 100);
+        try (ExecutorService pool = Executors.newSingleThreadExecutor()) {
+            Future<RawBatch> read = pool.submit(() -> set.read(0, 0, new long[] {0}));
+            while (opens.get() < 3) {
+                Thread.sleep(1);
+            }
+            set.close(); // while slow.npz is being opened
+            var e = assertThrows(java.util.concurrent.ExecutionException.class, () -> read.get(10, TimeUnit.SECONDS));
+            assertTrue(e.getCause() instanceof IllegalStateException, String.valueOf(e.getCause()));
+        }
+        assertEquals(0, live.get(), "the shard whose open finished after close() is closed");
+    }
+
+    @Test
+    void aSetWithNoSamplesIsRejectedNamingTheSource() {
+        AtomicInteger opens = new AtomicInteger();
+        var e = assertThrows(DataFormatException.class,
+                () -> ShardSet.open("train/", List.of(u8("e1.npz", 0, 0, opens), u8("e2.npz", 1, 0, opens)), 10, 1 << 20));
+        assertTrue(e.getMessage().contains("train/ holds no samples") && e.getMessage().contains("e1.npz"),
+                e.getMessage());
+    }
+
+    @Test
+    void emptyShardsAmongOthersAreSkipped() {
+        AtomicInteger opens = new AtomicInteger();
+        List<Shard.Opener> shards = List.of(u8("e0", 5, 0, opens), u8("a", 0, 3, opens), u8("e1", 6, 0, opens),
+                u8("b", 1, 2, opens), u8("e2", 7, 0, opens));
+        try (ShardSet set = ShardSet.open("mixed", shards, 10, 1 << 20)) {
+            assertEquals(5, set.samples());
+            assertEquals(0, set.shardSamples(2));
+            assertArrayEquals(new int[] {0, 1, 2, 3, 4}, set.chunkStarts());
+            RawBatch b = set.read(0, 0, new long[] {0, 2, 3, 4});
+            // ids 0..2 are rows of a (shard 0), ids 3, 4 rows 0, 1 of b (shard 1)
+            assertEquals(0, b.bytes()[0]);
+            assertEquals(2 * 3, b.bytes()[18]);
+            assertEquals(64, b.bytes()[2 * 18] & 0xff);
+            assertEquals(64 + 3, b.bytes()[3 * 18] & 0xff);
+            assertArrayEquals(new int[] {0, 2, 1, 2}, b.labels());
+        }
     }
 
     @Test
