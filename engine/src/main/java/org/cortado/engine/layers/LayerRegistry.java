@@ -26,6 +26,12 @@ public final class LayerRegistry {
         TYPES.put("Flatten", Flatten::new);
         TYPES.put("Split", Split::new);
         TYPES.put("Pooling", Pooling::new);
+        TYPES.put("Deconvolution", Deconvolution::new);
+        // The rest of Caffe's catalogue, one registration list per family.
+        ActivationLayers.register(TYPES);
+        NormalizationLayers.register(TYPES);
+        UtilityLayers.register(TYPES);
+        LossLayers.register(TYPES);
     }
 
     private LayerRegistry() {}

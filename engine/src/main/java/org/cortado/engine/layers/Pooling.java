@@ -19,6 +19,12 @@ import org.cortado.engine.tensor.Blob;
  * (false: when true the kernel is the whole input and kernel, stride and pad must not be set otherwise),
  * {@code round_mode} (CEIL, or FLOOR for {@code floor} in the output size).
  *
+ * <p>STOCHASTIC (Caffe's, there GPU-only): in TRAIN each window outputs one of its inputs, drawn
+ * with probability proportional to its value (inputs must be non-negative: put it after a ReLU),
+ * and backward routes {@code dy} there; in TEST the output is {@code sum(x^2) / sum(x)}. As in
+ * Caffe its windows ignore {@code pad}. The draws come from the seed, the layer name and the
+ * training pass, so a resumed run repeats them.
+ *
  * <p>MAX may have a second top, the mask: for each output the index {@code y*W + x} of its max within
  * the input plane, as a float (Caffe's {@code top_mask}). Ties go to the first position in row-major
  * order. Backward routes {@code dy} to that position (MAX) or spreads {@code dy / divisor} over the
@@ -26,8 +32,8 @@ import org.cortado.engine.tensor.Blob;
  */
 public final class Pooling extends Layer {
 
-    /** Caffe's {@code PoolingParameter.PoolMethod}; STOCHASTIC is not implemented. */
-    public enum Method { MAX, AVE }
+    /** Caffe's {@code PoolingParameter.PoolMethod}. */
+    public enum Method { MAX, AVE, STOCHASTIC }
 
     /** Caffe's {@code PoolingParameter.RoundMode}. */
     public enum RoundMode { CEIL, FLOOR }
@@ -41,7 +47,10 @@ public final class Pooling extends Layer {
 
     private Geom geom;
     private int planes;
-    private int[] mask = new int[0];      // (N, C, outH, outW) argmax within the plane, MAX only
+    private int[] mask = new int[0];      // (N, C, outH, outW) argmax (MAX) or drawn position (STOCHASTIC)
+    private float[] uniforms = new float[0]; // STOCHASTIC in TRAIN: one U(0, 1) draw per output
+    private long streamSeed;
+    private java.util.SplittableRandom rng;
 
     public Pooling(LayerConfig config, LayerContext ctx) {
         super(config, ctx);
@@ -59,6 +68,8 @@ public final class Pooling extends Layer {
         stride = Window.parse(j, "stride", "stride", 1, 1);
         pad = Window.parse(j, "pad", "pad", 0, 0);
         roundMode = j.getEnum("round_mode", RoundMode.class, RoundMode.CEIL);
+        streamSeed = ctx.rng(config.name() + "/stochastic").nextLong();
+        rng = new java.util.SplittableRandom(streamSeed);
         boolean padHw = j.has("pad_h");
         if (global && (stride.h() != 1 || stride.w() != 1 || pad.h() != 0 || pad.w() != 0)) {
             throw j.error(stride.h() != 1 || stride.w() != 1 ? "stride" : "pad",
@@ -70,6 +81,12 @@ public final class Pooling extends Layer {
         if (!global && pad.w() >= kernel.w()) {
             throw j.error(padHw ? "pad_w" : "pad", "must be < the kernel width " + kernel.w() + ", got " + pad.w());
         }
+    }
+
+    /** STOCHASTIC: the draws of training pass {@code pass} (as Dropout's masks). */
+    @Override
+    public void beginPass(long pass) {
+        rng = new java.util.SplittableRandom(org.cortado.engine.layers.LayerContext.mix(streamSeed, "step " + pass));
     }
 
     @Override
@@ -93,8 +110,11 @@ public final class Pooling extends Layer {
         for (Blob t : top) {
             t.reshape(n, c, geom.outH(), geom.outW());
         }
-        if (method == Method.MAX && mask.length < planes * geom.outSize()) {
+        if (method != Method.AVE && mask.length < planes * geom.outSize()) {
             mask = new int[planes * geom.outSize()];
+        }
+        if (method == Method.STOCHASTIC && uniforms.length < planes * geom.outSize()) {
+            uniforms = new float[planes * geom.outSize()];
         }
     }
 
@@ -104,6 +124,17 @@ public final class Pooling extends Layer {
         float[] y = top.get(0).x();       // (N, C, outH, outW)
         if (method == Method.AVE) {
             org.cortado.engine.ops.Pooling.aveForward(par(), geom, planes, x, y);
+            return;
+        }
+        if (method == Method.STOCHASTIC) {
+            if (ctx.phase() == org.cortado.engine.net.Phase.TRAIN) {
+                for (int i = 0; i < planes * geom.outSize(); i++) {
+                    uniforms[i] = rng.nextFloat();
+                }
+                org.cortado.engine.ops.Pooling.stochasticForwardTrain(geom, planes, x, y, mask, uniforms);
+            } else {
+                org.cortado.engine.ops.Pooling.stochasticForwardTest(geom, planes, x, y);
+            }
             return;
         }
         org.cortado.engine.ops.Pooling.maxForward(par(), geom, planes, x, y, mask);

@@ -325,4 +325,75 @@ public final class Pooling {
             }
         });
     }
+    // ---- stochastic (Caffe's STOCHASTIC; Caffe has it on the GPU only) -------------------------
+
+    /**
+     * Stochastic pooling in training (Zeiler and Fergus 2013, as Caffe's {@code StoPoolForwardTrain}):
+     * in each window (Caffe ignores {@code pad} here: windows start at {@code o * stride} and are
+     * clipped to the image) pick position i with probability {@code x_i / sum(x)} (inputs must be
+     * non-negative, e.g. after a ReLU) and output {@code x_i}; {@code mask} records the position,
+     * for {@link #maxBackward}. Caffe draws {@code u ~ U(0, 1)} and takes the first position whose
+     * running sum reaches {@code u * sum}; {@code uniforms} holds one u per output.
+     */
+    public static void stochasticForwardTrain(Geom g, int planes, float[] x, float[] y, int[] mask, float[] uniforms) {
+        int oh = g.outH(), ow = g.outW();
+        for (int p = 0; p < planes; p++) {
+            int xb = p * g.inSize();
+            for (int oy = 0; oy < oh; oy++) {
+                int y0 = oy * g.sh(), y1 = Math.min(y0 + g.kh(), g.h());
+                for (int ox = 0; ox < ow; ox++) {
+                    int x0 = ox * g.sw(), x1 = Math.min(x0 + g.kw(), g.w());
+                    double sum = 0;
+                    for (int iy = y0; iy < y1; iy++) {
+                        for (int ix = x0; ix < x1; ix++) {
+                            sum += x[xb + iy * g.w() + ix];
+                        }
+                    }
+                    int q = (p * oh + oy) * ow + ox;
+                    double thres = uniforms[q] * sum;
+                    double run = 0;
+                    int arg = y0 * g.w() + x0; // an all-zero window outputs its first (zero) value
+                    search:
+                    for (int iy = y0; iy < y1; iy++) {
+                        for (int ix = x0; ix < x1; ix++) {
+                            run += x[xb + iy * g.w() + ix];
+                            if (run >= thres) {
+                                arg = iy * g.w() + ix;
+                                break search;
+                            }
+                        }
+                    }
+                    mask[q] = arg;
+                    y[q] = x[xb + arg];
+                }
+            }
+        }
+    }
+
+    /**
+     * Stochastic pooling at test time (Caffe's {@code StoPoolForwardTest}): the probability-weighted
+     * average {@code sum(x^2) / sum(x)} of each window, 0 where {@code sum(x) == 0}.
+     */
+    public static void stochasticForwardTest(Geom g, int planes, float[] x, float[] y) {
+        int oh = g.outH(), ow = g.outW();
+        for (int p = 0; p < planes; p++) {
+            int xb = p * g.inSize();
+            for (int oy = 0; oy < oh; oy++) {
+                int y0 = oy * g.sh(), y1 = Math.min(y0 + g.kh(), g.h());
+                for (int ox = 0; ox < ow; ox++) {
+                    int x0 = ox * g.sw(), x1 = Math.min(x0 + g.kw(), g.w());
+                    double sum = 0;
+                    double sq = 0;
+                    for (int iy = y0; iy < y1; iy++) {
+                        for (int ix = x0; ix < x1; ix++) {
+                            double v = x[xb + iy * g.w() + ix];
+                            sum += v;
+                            sq += v * v;
+                        }
+                    }
+                    y[(p * oh + oy) * ow + ox] = sum > 0 ? (float) (sq / sum) : 0f;
+                }
+            }
+        }
+    }
 }

@@ -1,0 +1,12 @@
+package org.cortado.engine.layers;
+
+import java.util.Map;
+import java.util.function.BiFunction;
+
+/** The normalization layers of the catalogue (BatchNorm, Scale, Bias, LRN, MVN), registered by {@link LayerRegistry}. */
+final class NormalizationLayers {
+    private NormalizationLayers() {}
+
+    static void register(Map<String, BiFunction<LayerConfig, LayerContext, Layer>> types) {
+    }
+}
