@@ -19,48 +19,87 @@ import org.cortado.engine.tensor.Shapes;
 import org.cortado.engine.tensor.Tensor;
 
 /**
- * Caffe's SGD solver family ({@code SGDSolver}, {@code NesterovSolver}): applies one update to a list
- * of learnable params whose diffs hold the gradients accumulated by backward.
+ * Caffe's solvers ({@code SGDSolver}, {@code NesterovSolver}, {@code AdaGradSolver},
+ * {@code RMSPropSolver}, {@code AdaDeltaSolver}, {@code AdamSolver}) and AdamW: applies one update to a
+ * list of learnable params whose diffs hold the gradients accumulated by backward.
  *
  * <p>One call of {@link #step} is Caffe's {@code SGDSolver::ApplyUpdate}. With the learning rate
  * {@code lr} from the {@link LrPolicy}, momentum {@code mu}, weight decay {@code lambda}, gradient
- * clip {@code c}, accumulation {@code k = iter_size}:
+ * clip {@code c}, accumulation {@code k = iter_size}, and {@code delta}, {@code rms_decay},
+ * {@code momentum2} from the {@link SolverConfig}:
  * <pre>
  *   lr = policy.rate(t)                        t = updates applied so far (Caffe's iter_)
  *   g  = diffs of all params (each shared blob once; lr_mult 0 params left out)
  *   if c &gt;= 0 and ||g||_2 &gt; c:  g = g * c / ||g||_2            ClipGradients (global norm)
  *   for each param w with lr_mult != 0:
  *     g = g / k                                                     Normalize (if k &gt; 1)
- *     g = g + lambda * decay_mult * w          (L2)                 Regularize
+ *     g = g + lambda * decay_mult * w          (L2; not AdamW)      Regularize
  *     g = g + lambda * decay_mult * sign(w)    (L1)
  *     a = lr * lr_mult
- *     SGD:      v = mu * v + a * g;  u = v                          ComputeUpdateValue
- *     Nesterov: v' = v;  v = mu * v + a * g;  u = (1 + mu) * v - mu * v'
+ *     u = the type's update below                                   ComputeUpdateValue
  *     w = w - u                                                     Net::Update
  *   every diff = 0                             (Caffe clears at the start of the next Step)
+ *
+ *   SGD:       v = mu * v + a * g;  u = v
+ *   Nesterov:  v' = v;  v = mu * v + a * g;  u = (1 + mu) * v - mu * v'
+ *   AdaGrad:   h = h + g^2;  u = a * g / (sqrt(h) + delta)
+ *   RMSProp:   h = rms_decay * h + (1 - rms_decay) * g^2;  u = a * g / (sqrt(h) + delta)
+ *   AdaDelta:  h = mu * h + (1 - mu) * g^2
+ *              d = g * sqrt((h2 + delta) / (h + delta))
+ *              h2 = mu * h2 + (1 - mu) * d^2;  u = a * d
+ *   Adam:      m = mu * m + (1 - mu) * g;  v = mu2 * v + (1 - mu2) * g^2       (mu = beta1, mu2 = beta2)
+ *              u = a * sqrt(1 - mu2^(t+1)) / (1 - mu^(t+1)) * m / (sqrt(v) + delta)
+ *   AdamW:     w = w - a * lambda * decay_mult * w;  then Adam's step with the undecayed g
  * </pre>
- * The momentum buffer {@code v} holds lr-scaled updates, as in Caffe. PyTorch's {@code SGD} instead
- * keeps {@code buf = mu * buf + g} and applies {@code w -= lr * buf}; the two agree while the rate is
- * fixed ({@code v = lr * buf}) and differ when it changes, because Caffe's history carries the old
- * rates. Its Nesterov form is likewise Caffe's "step back, then over-step", not PyTorch's.
+ * Notes on the rules:
+ * <ul>
+ *   <li>SGD: the momentum buffer {@code v} holds lr-scaled updates, as in Caffe. PyTorch's
+ *       {@code SGD} instead keeps {@code buf = mu * buf + g} and applies {@code w -= lr * buf}; the two
+ *       agree while the rate is fixed ({@code v = lr * buf}) and differ when it changes, because
+ *       Caffe's history carries the old rates. Its Nesterov form is likewise Caffe's "step back, then
+ *       over-step", not PyTorch's.</li>
+ *   <li>AdaGrad, RMSProp and AdaDelta are PyTorch's {@code Adagrad} (initial accumulator 0,
+ *       {@code lr_decay} 0), {@code RMSprop} ({@code alpha = rms_decay}, not centered, no momentum)
+ *       and {@code Adadelta} ({@code rho = momentum}) with {@code eps = delta}: both add {@code delta}
+ *       where written above. AdaDelta's rate is usually 1.</li>
+ *   <li>Adam's bias correction uses Caffe's {@code t = iter_ + 1} (the iteration, so it survives a
+ *       resume) and Caffe's placement of {@code delta}: PyTorch's {@code Adam} divides by
+ *       {@code sqrt(v) / sqrt(1 - mu2^t) + eps}, which is Caffe's form with
+ *       {@code delta = eps * sqrt(1 - mu2^t)}. The two are equal for {@code delta = eps = 0}, and
+ *       differ by a relative {@code ~ delta / (sqrt(1 - mu2^t) * sqrt(v))} otherwise (largest at the
+ *       first steps).</li>
+ *   <li>AdamW (not in Caffe) is PyTorch's {@code AdamW}: the weights shrink by
+ *       {@code a * lambda * decay_mult * w} (with {@code a} including {@code lr_mult}, as a per-group
+ *       rate does) before the Adam step, and the decay never enters {@code g}, {@code m} or {@code v};
+ *       L1 is rejected by the config. The shrink uses the weights before the step; since Adam's step
+ *       does not read {@code w}, shrinking first or last differs only by float rounding.</li>
+ * </ul>
  *
  * <p>Params with {@code lr_mult 0} are neither decayed nor moved, and their diffs are left out of the
  * clipping norm: in Caffe such blobs get no gradient at all ({@code param_propagate_down} is false),
  * so their diffs are zero there. A blob that appears several times in the list (a shared param) is
  * updated once, under the name and multipliers of its first appearance.
  *
- * <p>State: one momentum history per param name, created as zeros the first time the name is seen.
- * {@link #state()} and {@link #restore} expose it for snapshots (Caffe's {@code .solverstate}
- * {@code history}); the iteration count is the caller's. Arithmetic is float32 as in Caffe, with
- * norms accumulated in double. Not thread-safe: one training loop owns a solver.
+ * <p>State: per param name, the history of its type ({@link SolverConfig.Type#historySets()} blobs:
+ * SGD/Nesterov {@code v}; AdaGrad/RMSProp {@code h}; AdaDelta {@code h, h2}; Adam/AdamW {@code m, v}),
+ * created as zeros the first time the name is seen. {@link #state()} and {@link #restore} expose it
+ * for snapshots in Caffe's {@code .solverstate} order ({@code history_}: the first blob of every
+ * param, then the second blob of every param, named {@link #historyNames}); the iteration count is
+ * the caller's. Arithmetic is float32 as in Caffe, with norms accumulated in double. Not thread-safe:
+ * one training loop owns a solver.
  */
 public final class Solver {
     /** Every {@code solver} key {@link #create} reads; the trainer validates the union with its own. */
     public static final Set<String> KEYS = SolverConfig.KEYS;
 
     private final SolverConfig config;
-    /** Momentum history per param name, in the order names were first seen. */
+    /** Appended to a param name to key its second history blob in {@link #state()}. */
+    public static final String SECOND_HISTORY_SUFFIX = "#2";
+
+    /** First history blob per param name, in the order names were first seen. */
     private final SequencedMap<String, Tensor> history = new LinkedHashMap<>();
+    /** Second history blob per param name (AdaDelta's h2, Adam's v); empty for the other types. */
+    private final SequencedMap<String, Tensor> history2 = new LinkedHashMap<>();
     /** The de-duplicated params of the last step, or null before the first step. */
     private List<Param> bound;
     /** State restored before the params were known; checked and applied at the first step. */
@@ -110,7 +149,7 @@ public final class Solver {
         }
         clipGradients(trained);
         for (Param p : trained) {
-            update(p, (float) rate);
+            update(p, (float) rate, iter);
         }
         for (Param p : unique) {
             p.blob().zeroDiff();
@@ -136,19 +175,26 @@ public final class Solver {
         }
     }
 
-    private void update(Param p, float rate) {
+    private void update(Param p, float rate, long iter) {
         int n = p.blob().count();
         float[] w = p.blob().x();   // (count) weights
         float[] g = p.blob().dx();  // (count) gradient, consumed
-        float[] v = history.get(p.name()).data(); // (count) lr-scaled momentum
+        float[] h = history.get(p.name()).data(); // (count) first history
+        float[] h2 = config.type().historySets() > 1 ? history2.get(p.name()).data() : null; // (count) second
 
         // Normalize: Caffe multiplies by the float 1/iter_size rather than dividing.
         if (config.iterSize() > 1) {
             Elementwise.scale(n, 1f / config.iterSize(), g, 0);
         }
-        // Regularize.
+        float a = rate * p.lrMult();
+        // Regularize (AdamW: decoupled, on the weights).
         float decay = config.weightDecay() * p.decayMult();
-        if (decay != 0) {
+        if (decay != 0 && config.type() == SolverConfig.Type.ADAMW) {
+            float shrink = a * decay;
+            for (int i = 0; i < n; i++) {
+                w[i] -= shrink * w[i];
+            }
+        } else if (decay != 0) {
             switch (config.regularization()) {
                 case L2 -> Elementwise.axpy(n, decay, w, 0, g, 0);
                 case L1 -> {
@@ -160,19 +206,52 @@ public final class Solver {
         }
         // ComputeUpdateValue, then data -= update.
         float mu = config.momentum();
-        float a = rate * p.lrMult();
+        float delta = config.delta();
         switch (config.type()) {
             case SGD -> {
                 for (int i = 0; i < n; i++) {
-                    v[i] = mu * v[i] + a * g[i];
-                    w[i] -= v[i];
+                    h[i] = mu * h[i] + a * g[i];
+                    w[i] -= h[i];
                 }
             }
             case NESTEROV -> {
                 for (int i = 0; i < n; i++) {
-                    float previous = v[i];
-                    v[i] = mu * v[i] + a * g[i];
-                    w[i] -= (1 + mu) * v[i] - mu * previous;
+                    float previous = h[i];
+                    h[i] = mu * h[i] + a * g[i];
+                    w[i] -= (1 + mu) * h[i] - mu * previous;
+                }
+            }
+            case ADAGRAD -> {
+                for (int i = 0; i < n; i++) {
+                    h[i] += g[i] * g[i];
+                    w[i] -= a * (g[i] / ((float) Math.sqrt(h[i]) + delta));
+                }
+            }
+            case RMSPROP -> {
+                float rho = config.rmsDecay();
+                for (int i = 0; i < n; i++) {
+                    h[i] = (1 - rho) * (g[i] * g[i]) + rho * h[i];
+                    w[i] -= a * (g[i] / ((float) Math.sqrt(h[i]) + delta));
+                }
+            }
+            case ADADELTA -> {
+                for (int i = 0; i < n; i++) {
+                    h[i] = (1 - mu) * (g[i] * g[i]) + mu * h[i];
+                    float d = g[i] * (float) Math.sqrt((h2[i] + delta) / (h[i] + delta));
+                    h2[i] = (1 - mu) * (d * d) + mu * h2[i];
+                    w[i] -= a * d;
+                }
+            }
+            case ADAM, ADAMW -> {
+                float mu2 = config.momentum2();
+                long t = iter + 1;
+                // Caffe computes the correction in double and rounds it to float.
+                float correction = (float) (Math.sqrt(1 - Math.pow(mu2, t)) / (1 - Math.pow(mu, t)));
+                float step = a * correction;
+                for (int i = 0; i < n; i++) {
+                    h[i] = (1 - mu) * g[i] + mu * h[i];
+                    h2[i] = (1 - mu2) * (g[i] * g[i]) + mu2 * h2[i];
+                    w[i] -= step * (h[i] / ((float) Math.sqrt(h2[i]) + delta));
                 }
             }
         }
@@ -203,16 +282,16 @@ public final class Solver {
         }
         if (pending != null) {
             check(unique, pending);
-            history.clear();
-            for (Param p : unique) {
-                history.put(p.name(), pending.get(p.name()));
-            }
+            install(unique, pending);
             pending = null;
         }
         for (Param p : unique) {
             Tensor h = history.get(p.name());
             if (h == null) {
                 history.put(p.name(), new Tensor(p.blob().shape()));
+                if (config.type().historySets() > 1) {
+                    history2.put(p.name(), new Tensor(p.blob().shape()));
+                }
             } else if (!Arrays.equals(h.shape(), p.blob().shape())) {
                 throw new IllegalArgumentException("param '" + p.name() + "' changed shape from " + Shapes.str(h.shape())
                         + " to " + Shapes.str(p.blob().shape()) + " between solver steps");
@@ -223,24 +302,49 @@ public final class Solver {
     }
 
     /**
-     * The momentum history, param name to a copy of its tensor, in the order the params were first
-     * seen. Empty before the first step (unless state was restored).
+     * The keys of {@link #state()} for params named {@code paramNames}, in Caffe's {@code history_}
+     * order: every name, then (for the types with two history blobs per param) every name followed by
+     * {@link #SECOND_HISTORY_SUFFIX}. A Caffe {@code .solverstate} lists its history datasets
+     * {@code 0, 1, ...} in this order, for the net's learnable blobs in net order.
+     */
+    public List<String> historyNames(List<String> paramNames) {
+        List<String> names = new ArrayList<>(paramNames);
+        if (config.type().historySets() > 1) {
+            for (String name : paramNames) {
+                names.add(name + SECOND_HISTORY_SUFFIX);
+            }
+        }
+        return names;
+    }
+
+    /**
+     * The history, key to a copy of its tensor: the params in the order they were first seen, keyed as
+     * {@link #historyNames} says. Empty before the first step (unless state was restored).
      */
     public SequencedMap<String, Tensor> state() {
         SequencedMap<String, Tensor> out = new LinkedHashMap<>();
-        SequencedMap<String, Tensor> source = pending != null ? pending : history;
-        for (Map.Entry<String, Tensor> e : source.entrySet()) {
-            out.put(e.getKey(), e.getValue().copy());
+        if (pending != null) {
+            for (Map.Entry<String, Tensor> e : pending.entrySet()) {
+                out.put(e.getKey(), e.getValue().copy());
+            }
+        } else {
+            for (Map.Entry<String, Tensor> e : history.entrySet()) {
+                out.put(e.getKey(), e.getValue().copy());
+            }
+            for (Map.Entry<String, Tensor> e : history2.entrySet()) {
+                out.put(e.getKey() + SECOND_HISTORY_SUFFIX, e.getValue().copy());
+            }
         }
         return Collections.unmodifiableSequencedMap(out);
     }
 
     /**
-     * Replaces the momentum history by {@code state} (as returned by {@link #state()}), copying it.
-     * After a step the state must hold exactly the params of that step, with their shapes; before the
-     * first step it is kept and checked against the params of the first step.
+     * Replaces the history by {@code state} (as returned by {@link #state()}), copying it. After a step
+     * the state must hold exactly the keys {@link #historyNames} gives for the params of that step,
+     * with their shapes; before the first step it is kept and checked against the params of the first
+     * step.
      *
-     * @throws WeightsException naming the param whose history is missing, misshapen or unexpected
+     * @throws WeightsException naming the key whose history is missing, misshapen or unexpected
      */
     public void restore(SequencedMap<String, Tensor> state) {
         SequencedMap<String, Tensor> copy = new LinkedHashMap<>();
@@ -252,30 +356,40 @@ public final class Solver {
             return;
         }
         check(bound, copy);
+        install(bound, copy);
+    }
+
+    private void install(List<Param> params, SequencedMap<String, Tensor> state) {
         history.clear();
-        for (Param p : bound) {
-            history.put(p.name(), copy.get(p.name()));
+        history2.clear();
+        for (Param p : params) {
+            history.put(p.name(), state.get(p.name()));
+            if (config.type().historySets() > 1) {
+                history2.put(p.name(), state.get(p.name() + SECOND_HISTORY_SUFFIX));
+            }
         }
     }
 
-    private static void check(List<Param> params, SequencedMap<String, Tensor> state) {
-        Set<String> names = new HashSet<>();
+    private void check(List<Param> params, SequencedMap<String, Tensor> state) {
+        Set<String> keys = new HashSet<>();
         for (Param p : params) {
-            names.add(p.name());
-            Tensor h = state.get(p.name());
-            if (h == null) {
-                throw new WeightsException("solver state has no momentum history for param '" + p.name() + "' "
-                        + Shapes.str(p.blob().shape()));
-            }
-            if (!Arrays.equals(h.shape(), p.blob().shape())) {
-                throw new WeightsException("solver state: momentum history for param '" + p.name() + "' has shape "
-                        + Shapes.str(h.shape()) + ", the param has " + Shapes.str(p.blob().shape()));
+            for (String key : historyNames(List.of(p.name()))) {
+                keys.add(key);
+                Tensor h = state.get(key);
+                if (h == null) {
+                    throw new WeightsException("solver state has no " + config.type().caffeName() + " history '" + key
+                            + "' for param '" + p.name() + "' " + Shapes.str(p.blob().shape()));
+                }
+                if (!Arrays.equals(h.shape(), p.blob().shape())) {
+                    throw new WeightsException("solver state: history '" + key + "' has shape " + Shapes.str(h.shape())
+                            + ", the param '" + p.name() + "' has " + Shapes.str(p.blob().shape()));
+                }
             }
         }
-        for (String name : state.keySet()) {
-            if (!names.contains(name)) {
-                throw new WeightsException("solver state has momentum history for '" + name
-                        + "', which is not a learnable param of this net");
+        for (String key : state.keySet()) {
+            if (!keys.contains(key)) {
+                throw new WeightsException("solver state has history '" + key + "', which is not a "
+                        + config.type().caffeName() + " history of a learnable param of this net");
             }
         }
     }

@@ -142,14 +142,24 @@ public final class Trainer implements AutoCloseable {
             throw new org.cortado.engine.WeightsException(weights + ": no weights for layers " + report.notInFile()
                     + " of the net; cannot resume from " + stateFile);
         }
-        var params = train.params();
-        if (state.history().size() != params.size()) {
+        // The solver keeps one history per distinct blob (a shared blob once), and two sets for the
+        // types that need them (AdaDelta, Adam, AdamW), in Caffe's order: see Solver.historyNames.
+        List<String> names = new java.util.ArrayList<>();
+        java.util.Set<Object> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (var p : train.params()) {
+            if (seen.add(p.blob())) {
+                names.add(p.name());
+            }
+        }
+        List<String> keys = solver.historyNames(names);
+        if (state.history().size() != keys.size()) {
             throw new org.cortado.engine.WeightsException("solver state " + stateFile + " has " + state.history().size()
-                    + " history blobs, the net has " + params.size() + " learnable blobs");
+                    + " history blobs, this net and solver type keep " + keys.size() + " (" + names.size()
+                    + " learnable blobs)");
         }
         SequencedMap<String, Tensor> history = new LinkedHashMap<>();
-        for (int i = 0; i < params.size(); i++) {
-            history.put(params.get(i).name(), state.history().get(i));
+        for (int i = 0; i < keys.size(); i++) {
+            history.put(keys.get(i), state.history().get(i));
         }
         solver.restore(history);
         iter = state.iter();

@@ -142,9 +142,9 @@ class FillerTest {
 
     @Test
     void parsesCaffeFieldsAndDefaults() {
-        assertEquals(new Filler(Filler.Type.GAUSSIAN, 0, 0, 1, 0, 0.01, Filler.VarianceNorm.FAN_IN),
+        assertEquals(new Filler(Filler.Type.GAUSSIAN, 0, 0, 1, 0, 0.01, Filler.VarianceNorm.FAN_IN, -1),
                 parse("{\"type\": \"gaussian\", \"std\": 0.01}"));
-        assertEquals(new Filler(Filler.Type.XAVIER, 0, 0, 1, 0, 1, Filler.VarianceNorm.AVERAGE),
+        assertEquals(new Filler(Filler.Type.XAVIER, 0, 0, 1, 0, 1, Filler.VarianceNorm.AVERAGE, -1),
                 parse("{\"type\": \"XAVIER\", \"variance_norm\": \"average\"}"));
         Json layer = Json.parse("{\"name\": \"ip\"}", "test");
         assertSame(Filler.ZERO, Filler.parse(layer, "bias_filler", Filler.ZERO));
@@ -173,9 +173,9 @@ class FillerTest {
 
     @Test
     void unknownType() {
-        ConfigException e = assertThrows(ConfigException.class, () -> parse("{\"type\": \"bilinear\"}"));
-        assertEquals("layers[0].weight_filler.type: expected one of [CONSTANT, UNIFORM, GAUSSIAN, XAVIER, MSRA],"
-                + " got \"bilinear\"", e.getMessage());
+        ConfigException e = assertThrows(ConfigException.class, () -> parse("{\"type\": \"lanczos\"}"));
+        assertEquals("layers[0].weight_filler.type: expected one of [CONSTANT, UNIFORM, GAUSSIAN, XAVIER, MSRA,"
+                + " POSITIVE_UNITBALL, BILINEAR], got \"lanczos\"", e.getMessage());
     }
 
     @Test
@@ -197,5 +197,81 @@ class FillerTest {
         Filler f = parse("{\"type\": \"xavier\"}");
         ConfigException e = assertThrows(ConfigException.class, () -> f.fill(new Tensor(0, 3), new SplittableRandom(1)));
         assertEquals("xavier filler needs a non-empty blob, got Tensor[0,3]", e.getMessage());
+    }
+
+    // ---- positive_unitball, bilinear, sparse gaussian ----------------------------------------------
+
+    @Test
+    void positiveUnitballRowsArePositiveAndSumToOne() {
+        float[] x = filled(parse("{\"type\": \"positive_unitball\"}"), 9, 4, 2, 3); // 4 rows of 6
+        for (int r = 0; r < 4; r++) {
+            double sum = 0;
+            for (int j = 0; j < 6; j++) {
+                assertTrue(x[r * 6 + j] >= 0, "row " + r);
+                sum += x[r * 6 + j];
+            }
+            assertEquals(1, sum, 1e-6, "row " + r);
+        }
+        // The normalized rows are U(0,1) / sum, not all equal.
+        assertFalse(x[0] == x[1] && x[1] == x[2]);
+    }
+
+    @Test
+    void bilinearIsCaffesKernel() {
+        // k = 4: f = 2, c = 3/4; 1 - |x/2 - 3/4| for x = 0..3 is [0.25, 0.75, 0.75, 0.25].
+        float[] r4 = {0.25f, 0.75f, 0.75f, 0.25f};
+        float[] x = filled(parse("{\"type\": \"bilinear\"}"), 1, 2, 1, 4, 4);
+        for (int slice = 0; slice < 2; slice++) {
+            for (int y = 0; y < 4; y++) {
+                for (int i = 0; i < 4; i++) {
+                    assertEquals(r4[y] * r4[i], x[slice * 16 + y * 4 + i], 1e-7, "slice " + slice + " (" + y + "," + i + ")");
+                }
+            }
+        }
+        // k = 3: f = 2, c = 1/2: [0.5, 1, 0.5].
+        float[] r3 = {0.5f, 1f, 0.5f};
+        x = filled(parse("{\"type\": \"bilinear\"}"), 1, 1, 1, 3, 3);
+        for (int y = 0; y < 3; y++) {
+            for (int i = 0; i < 3; i++) {
+                assertEquals(r3[y] * r3[i], x[y * 3 + i], 1e-7);
+            }
+        }
+    }
+
+    @Test
+    void bilinearNeedsASquare4dKernel() {
+        Filler f = parse("{\"type\": \"bilinear\"}");
+        ConfigException e = assertThrows(ConfigException.class, () -> f.fill(new Tensor(1, 1, 3, 4), new SplittableRandom(1)));
+        assertEquals("bilinear filler needs a 4-d blob (out, in, k, k) with a square kernel, got Tensor[1,1,3,4]",
+                e.getMessage());
+        assertThrows(ConfigException.class, () -> f.fill(new Tensor(3, 3), new SplittableRandom(1)));
+    }
+
+    @Test
+    void sparseGaussianKeepsSparseOverNumOutputs() {
+        // (20, 500): p = 5 / 20 = 0.25 of 10000 values kept; standard error sqrt(.25 .75 / 1e4) = 0.0043.
+        float[] x = filled(parse("{\"type\": \"gaussian\", \"std\": 1, \"sparse\": 5}"), 3, 20, 500);
+        int kept = 0;
+        for (float v : x) {
+            kept += v != 0 ? 1 : 0;
+        }
+        assertEquals(0.25, kept / 10000.0, 5 * 0.0043);
+        assertArrayEquals(new float[40], filled(parse("{\"type\": \"gaussian\", \"sparse\": 0}"), 3, 4, 10), 0f,
+                "sparse 0 keeps nothing");
+        float[] all = filled(parse("{\"type\": \"gaussian\", \"sparse\": 4}"), 3, 4, 10);
+        assertArrayEquals(filled(parse("{\"type\": \"gaussian\"}"), 3, 4, 10), all, 0f,
+                "sparse = num_outputs keeps every value");
+    }
+
+    @Test
+    void badSparseValues() {
+        ConfigException e = assertThrows(ConfigException.class, () -> parse("{\"type\": \"gaussian\", \"sparse\": -2}"));
+        assertEquals("layers[0].weight_filler.sparse: must be >= -1 (-1: off), got -2", e.getMessage());
+        e = assertThrows(ConfigException.class, () -> parse("{\"type\": \"xavier\", \"sparse\": 3}"));
+        assertEquals("layers[0].weight_filler.sparse: only the gaussian filler supports sparse, got 3 for xavier",
+                e.getMessage());
+        Filler f = parse("{\"type\": \"gaussian\", \"sparse\": 5}");
+        e = assertThrows(ConfigException.class, () -> f.fill(new Tensor(4, 2), new SplittableRandom(1)));
+        assertTrue(e.getMessage().startsWith("gaussian filler: sparse 5 exceeds num_outputs 4"), e.getMessage());
     }
 }

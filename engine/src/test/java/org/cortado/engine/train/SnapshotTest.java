@@ -31,10 +31,18 @@ class SnapshotTest {
         return TrainerTest.learnable(6, 1, 8, 8, 3, 100 + step);
     }
 
-    /** Resuming from a snapshot gives the same weights as never stopping (momentum, lr policy and dropout included). */
-    @Test
-    void resumeEqualsAnUninterruptedRun(@TempDir Path dir) {
-        CortadoConfig cfg = Configs.net(LAYERS, SOLVER);
+    /**
+     * Resuming from a snapshot gives the same weights as never stopping (momentum, lr policy and
+     * dropout included), for every solver type (Adam's and AdaDelta's two history sets included).
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {
+        SOLVER,
+        "'type':'Adam','base_lr':0.01,'momentum':0.9,'momentum2':0.999,'weight_decay':0.001,'lr_policy':'fixed'",
+        "'type':'AdaDelta','base_lr':1,'momentum':0.95,'delta':1e-6,'lr_policy':'fixed'",
+        "'type':'RMSProp','base_lr':0.01,'rms_decay':0.98,'lr_policy':'fixed'"})
+    void resumeEqualsAnUninterruptedRun(String solver, @TempDir Path dir) {
+        CortadoConfig cfg = Configs.net(LAYERS, solver);
         Map<String, java.util.List<Tensor>> straight;
         try (Trainer t = new Trainer(cfg)) {
             for (int i = 0; i < 6; i++) {
