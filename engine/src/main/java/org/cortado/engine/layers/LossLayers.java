@@ -8,5 +8,11 @@ final class LossLayers {
     private LossLayers() {}
 
     static void register(Map<String, BiFunction<LayerConfig, LayerContext, Layer>> types) {
+        types.put("SigmoidCrossEntropyLoss", SigmoidCrossEntropyLoss::new);
+        types.put("EuclideanLoss", EuclideanLoss::new);
+        types.put("HingeLoss", HingeLoss::new);
+        types.put("MultinomialLogisticLoss", MultinomialLogisticLoss::new);
+        types.put("InfogainLoss", InfogainLoss::new);
+        types.put("ContrastiveLoss", ContrastiveLoss::new);
     }
 }

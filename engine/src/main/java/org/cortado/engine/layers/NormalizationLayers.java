@@ -8,5 +8,10 @@ final class NormalizationLayers {
     private NormalizationLayers() {}
 
     static void register(Map<String, BiFunction<LayerConfig, LayerContext, Layer>> types) {
+        types.put("BatchNorm", BatchNorm::new);
+        types.put("Scale", Scale::new);
+        types.put("Bias", Bias::new);
+        types.put("LRN", LRN::new);
+        types.put("MVN", MVN::new);
     }
 }

@@ -1,0 +1,237 @@
+package org.cortado.engine.layers;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.cortado.engine.ConfigException;
+import org.cortado.engine.config.Json;
+import org.cortado.engine.net.Phase;
+import org.cortado.engine.tensor.Blob;
+
+/**
+ * Caffe's {@code BatchNorm}: per channel {@code c} (axis 1; a 1-axis bottom is one channel),
+ * <pre>
+ *   y = (x - mean[c]) / sqrt(var[c] + eps)
+ * </pre>
+ * with no scale or shift: as in Caffe, those are a following {@code Scale} layer with
+ * {@code bias_term: true}.
+ *
+ * <p>Fields (Caffe's defaults): {@code use_global_stats} (true in the TEST phase, false in TRAIN),
+ * {@code moving_average_fraction} (0.999), {@code eps} (1e-5).
+ *
+ * <p>Blobs, saved in the weights exactly as Caffe's: {@code 0} the running mean sum {@code (C)},
+ * {@code 1} the running variance sum {@code (C)}, {@code 2} the moving-average factor {@code (1)}; all
+ * start at zero. They are statistics, not learnable: as Caffe's {@code BatchNormLayer::LayerSetUp}
+ * does, every {@code param} spec of this layer gets {@code lr_mult 0} (a configured non-zero
+ * {@code lr_mult} is an error), so the solver neither moves nor decays them and backward never writes
+ * their diffs. A {@code param.name} may still share them between layers.
+ *
+ * <p>TRAIN ({@code use_global_stats} false), with {@code m = N * H * W} values per channel:
+ * <pre>
+ *   mean[c] = sum(x[:, c]) / m                 var[c] = sum((x[:, c] - mean[c])^2) / m   (biased)
+ *   factor   = moving_average_fraction * factor + 1
+ *   mean_sum = mean + moving_average_fraction * mean_sum
+ *   var_sum  = m / (m - 1) * var + moving_average_fraction * var_sum       (m/(m-1) is 1 when m = 1)
+ *   dx = (dy - mean_c(dy) - y * mean_c(dy * y)) / sqrt(var[c] + eps)
+ * </pre>
+ * Global stats ({@code use_global_stats} true): {@code mean = mean_sum / factor},
+ * {@code var = var_sum / factor} (both 0 while the factor is 0), and {@code dx = dy / sqrt(var + eps)}.
+ *
+ * <p>Against PyTorch: the TRAIN output and gradient equal {@code F.batch_norm(x, training=True, eps)}
+ * without weight and bias. The running statistics differ in form: PyTorch keeps averages
+ * {@code running = (1 - momentum) * running + momentum * batch} (unbiased variance, starting from
+ * mean 0 and variance 1), Caffe keeps the un-normalized sums above and divides by the factor when it
+ * uses them; after {@code t} passes Caffe's estimate is the mean of the batch statistics weighted by
+ * {@code fraction^(t - i)}, with no initial value mixed in.
+ *
+ * <p>In place is allowed (Caffe allows it): forward keeps its own copy of the normalized output.
+ */
+public final class BatchNorm extends Layer {
+    private final boolean useGlobalStats;
+    private final float movingAverageFraction;
+    private final float eps;
+
+    private int channels;
+    private int num;          // N
+    private int spatial;      // count(2), 1 for a 2-axis bottom
+    private float[] xNorm = new float[0];       // (N, C, S) the normalized output, for backward
+    private double[] channelMean = new double[0]; // (C)
+    private double[] invStd = new double[0];      // (C) 1 / sqrt(var + eps)
+
+    public BatchNorm(LayerConfig config, LayerContext ctx) {
+        super(frozenStatistics(config), ctx);
+        Json j = config.json();
+        useGlobalStats = j.getBool("use_global_stats", ctx.phase() == Phase.TEST);
+        movingAverageFraction = j.getFloat("moving_average_fraction", 0.999f);
+        if (!(movingAverageFraction >= 0 && movingAverageFraction <= 1)) {
+            throw j.error("moving_average_fraction", "must be in [0, 1], got " + movingAverageFraction);
+        }
+        eps = j.getFloat("eps", 1e-5f);
+        if (!(eps > 0)) {
+            throw j.error("eps", "must be > 0, got " + eps);
+        }
+    }
+
+    /**
+     * Caffe's masking of the statistics from the solver: every one of the three blobs gets a spec with
+     * {@code lr_mult 0} (and {@code decay_mult 0}); a configured spec must already have {@code lr_mult 0}.
+     */
+    private static LayerConfig frozenStatistics(LayerConfig config) {
+        if (config.params().size() > 3) {
+            throw new ConfigException(config.path() + ".param: BatchNorm has 3 blobs (mean, variance, factor), got "
+                    + config.params().size() + " param specs");
+        }
+        List<ParamSpec> specs = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            if (i < config.params().size()) {
+                ParamSpec p = config.params().get(i);
+                if (p.lrMult() != 0) {
+                    throw new ConfigException(config.path() + ".param[" + i + "].lr_mult: BatchNorm statistics "
+                            + "are not learnable, lr_mult must be 0, got " + p.lrMult());
+                }
+                specs.add(new ParamSpec(p.name(), 0f, 0f));
+            } else {
+                specs.add(new ParamSpec("", 0f, 0f));
+            }
+        }
+        return new LayerConfig(config.name(), config.type(), config.bottoms(), config.tops(), specs,
+                config.includePhase(), config.excludePhase(), config.lossWeights(), config.json());
+    }
+
+    @Override
+    public boolean allowsInPlace() {
+        return true;
+    }
+
+    @Override
+    public void setUp(List<Blob> bottom, List<Blob> top) {
+        Blob x = bottom.get(0);
+        if (x.rank() < 1) {
+            throw error("bottom '" + x.name() + "' must have at least 1 axis");
+        }
+        channels = x.rank() == 1 ? 1 : x.dim(1);
+        addParam(channels);   // mean sum
+        addParam(channels);   // variance sum
+        addParam(1);          // moving-average factor
+    }
+
+    @Override
+    public void reshape(List<Blob> bottom, List<Blob> top) {
+        Blob x = bottom.get(0);
+        int c = x.rank() == 1 ? 1 : x.dim(1);
+        if (c != channels) {
+            throw error("bottom '" + x.name() + "' has " + c + " channels, the statistics have " + channels);
+        }
+        num = x.dim(0);
+        spatial = x.rank() <= 2 ? 1 : x.count(2);
+        if (!useGlobalStats && num * spatial < 1) {
+            throw error("bottom '" + x.name() + "' is empty");
+        }
+        if (top.get(0) != x) {
+            top.get(0).reshapeLike(x);
+        }
+        if (xNorm.length < x.count()) {
+            xNorm = new float[x.count()];
+        }
+        if (channelMean.length < channels) {
+            channelMean = new double[channels];
+            invStd = new double[channels];
+        }
+    }
+
+    @Override
+    public void forward(List<Blob> bottom, List<Blob> top) {
+        float[] x = bottom.get(0).x();   // (N, C, S)
+        float[] y = top.get(0).x();      // (N, C, S)
+        float[] meanSum = param(0).x();  // (C)
+        float[] varSum = param(1).x();   // (C)
+        float[] factor = param(2).x();   // (1)
+        int m = num * spatial;
+        if (useGlobalStats) {
+            double s = factor[0] == 0 ? 0 : 1.0 / factor[0];
+            for (int c = 0; c < channels; c++) {
+                channelMean[c] = s * meanSum[c];
+                invStd[c] = 1.0 / Math.sqrt(s * varSum[c] + eps);
+            }
+        } else {
+            float f = movingAverageFraction;
+            for (int c = 0; c < channels; c++) {
+                double sum = 0;
+                for (int n = 0; n < num; n++) {
+                    int base = (n * channels + c) * spatial;
+                    for (int i = 0; i < spatial; i++) {
+                        sum += x[base + i];
+                    }
+                }
+                double mu = sum / m;
+                double sq = 0;
+                for (int n = 0; n < num; n++) {
+                    int base = (n * channels + c) * spatial;
+                    for (int i = 0; i < spatial; i++) {
+                        double d = x[base + i] - mu;
+                        sq += d * d;
+                    }
+                }
+                double var = sq / m;
+                channelMean[c] = mu;
+                invStd[c] = 1.0 / Math.sqrt(var + eps);
+                double biasCorrection = m > 1 ? (double) m / (m - 1) : 1.0;
+                meanSum[c] = (float) (mu + f * meanSum[c]);
+                varSum[c] = (float) (biasCorrection * var + f * varSum[c]);
+            }
+            factor[0] = f * factor[0] + 1;
+        }
+        for (int n = 0; n < num; n++) {
+            for (int c = 0; c < channels; c++) {
+                int base = (n * channels + c) * spatial;
+                double mu = channelMean[c];
+                double is = invStd[c];
+                for (int i = 0; i < spatial; i++) {
+                    float v = (float) ((x[base + i] - mu) * is);
+                    xNorm[base + i] = v;
+                    y[base + i] = v;
+                }
+            }
+        }
+    }
+
+    @Override
+    public void backward(List<Blob> top, boolean[] propagateDown, List<Blob> bottom) {
+        if (!propagateDown[0]) {
+            return;
+        }
+        float[] dy = top.get(0).dx();     // (N, C, S)
+        float[] dx = bottom.get(0).dx();  // (N, C, S); may be dy itself (in place)
+        int m = num * spatial;
+        for (int c = 0; c < channels; c++) {
+            double is = invStd[c];
+            if (useGlobalStats) {
+                // dx = dy / sqrt(var + eps): mean and var are constants
+                for (int n = 0; n < num; n++) {
+                    int base = (n * channels + c) * spatial;
+                    for (int i = 0; i < spatial; i++) {
+                        dx[base + i] = (float) (dy[base + i] * is);
+                    }
+                }
+                continue;
+            }
+            double sumDy = 0;
+            double sumDyY = 0;
+            for (int n = 0; n < num; n++) {
+                int base = (n * channels + c) * spatial;
+                for (int i = 0; i < spatial; i++) {
+                    sumDy += dy[base + i];
+                    sumDyY += (double) dy[base + i] * xNorm[base + i];
+                }
+            }
+            double meanDy = sumDy / m;
+            double meanDyY = sumDyY / m;
+            // dx = (dy - mean(dy) - y * mean(dy * y)) / sqrt(var + eps)
+            for (int n = 0; n < num; n++) {
+                int base = (n * channels + c) * spatial;
+                for (int i = 0; i < spatial; i++) {
+                    dx[base + i] = (float) ((dy[base + i] - meanDy - xNorm[base + i] * meanDyY) * is);
+                }
+            }
+        }
+    }
+}

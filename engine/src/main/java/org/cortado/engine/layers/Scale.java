@@ -1,0 +1,185 @@
+package org.cortado.engine.layers;
+
+import java.util.Arrays;
+import java.util.List;
+import org.cortado.engine.config.Json;
+import org.cortado.engine.fill.Filler;
+import org.cortado.engine.tensor.Blob;
+import org.cortado.engine.tensor.Shapes;
+
+/**
+ * Caffe's {@code Scale}: multiplies the bottom by a scale {@code s} broadcast over the axes before and
+ * after it, plus an optional bias {@code b} of the same shape. Viewing {@code x} as
+ * {@code (outer, D, inner)} where {@code D = count(s)} covers axes {@code [axis, axis + rank(s))}:
+ * <pre>
+ *   y[o, d, i]  = x[o, d, i] * s[d] (+ b[d])
+ *   dx[o, d, i] = dy[o, d, i] * s[d]
+ *   ds[d]       = sum_{o, i} dy[o, d, i] * x[o, d, i]      db[d] = sum_{o, i} dy[o, d, i]
+ * </pre>
+ *
+ * <p>Fields (Caffe's defaults): {@code axis} (1; negative counts from the end), {@code num_axes} (1;
+ * -1 means all axes from {@code axis} on, 0 a single scalar), {@code filler} (constant 1),
+ * {@code bias_term} (false), {@code bias_filler} (constant 0).
+ *
+ * <p>With one bottom the scale is learnable blob 0, of shape {@code x.shape[axis : axis + num_axes]}.
+ * With two bottoms the scale is bottom 1 (its shape must equal {@code x.shape[axis : axis + rank]};
+ * {@code num_axes} is ignored, and a 0-axis bottom 1 is a scalar) and gets a gradient, written rather
+ * than accumulated as it is a bottom. The bias, when {@code bias_term}, is the next learnable blob,
+ * with the scale's shape. Param diffs accumulate. In place is allowed (forward keeps a copy of
+ * {@code x} for {@code ds}), as in Caffe.
+ */
+public final class Scale extends Layer {
+    private final int axisParam;
+    private final int numAxes;
+    private final Filler filler;
+    private final boolean biasTerm;
+    private final Filler biasFiller;
+
+    private int biasIndex = -1;   // index of the bias in params(), or -1
+    private int outer;
+    private int dim;
+    private int inner;
+    private float[] xCopy = new float[0];  // (outer, dim, inner) the bottom, kept when in place
+
+    public Scale(LayerConfig config, LayerContext ctx) {
+        super(config, ctx);
+        Json j = config.json();
+        axisParam = j.getInt("axis", 1);
+        numAxes = j.getInt("num_axes", 1);
+        if (numAxes < -1) {
+            throw j.error("num_axes", "must be >= -1, got " + numAxes);
+        }
+        filler = Filler.parse(j, "filler", Filler.constant(1));
+        biasTerm = j.getBool("bias_term", false);
+        biasFiller = Filler.parse(j, "bias_filler", Filler.ZERO);
+    }
+
+    @Override
+    public int maxBottoms() {
+        return 2;
+    }
+
+    @Override
+    public boolean allowsInPlace() {
+        return true;
+    }
+
+    @Override
+    public void setUp(List<Blob> bottom, List<Blob> top) {
+        Blob x = bottom.get(0);
+        var rng = ctx.rng(name() + "/fill");
+        int[] shape;
+        if (bottom.size() > 1) {
+            shape = bottom.get(1).shape();
+        } else {
+            int a = axis("axis", x, axisParam);
+            int end = numAxes == -1 ? x.rank() : a + numAxes;
+            if (end > x.rank()) {
+                throw error("axis " + a + " + num_axes " + numAxes + " extends past the " + x.rank()
+                        + " axes of bottom '" + x.name() + "' of shape " + Shapes.str(x.shape()));
+            }
+            shape = Arrays.copyOfRange(x.shape(), a, end);
+            filler.fill(addParam(shape).data(), rng);
+        }
+        if (biasTerm) {
+            biasIndex = params().size();
+            biasFiller.fill(addParam(shape).data(), rng);
+        }
+    }
+
+    private Blob scale(List<Blob> bottom) {
+        return bottom.size() > 1 ? bottom.get(1) : param(0);
+    }
+
+    @Override
+    public void reshape(List<Blob> bottom, List<Blob> top) {
+        Blob x = bottom.get(0);
+        Blob s = scale(bottom);
+        int a = s.rank() == 0 ? 0 : axis("axis", x, axisParam);
+        boolean fits = a + s.rank() <= x.rank();
+        for (int i = 0; fits && i < s.rank(); i++) {
+            fits = x.dim(a + i) == s.dim(i);
+        }
+        if (!fits) {
+            throw error("scale of shape " + Shapes.str(s.shape()) + " does not match bottom '" + x.name()
+                    + "' of shape " + Shapes.str(x.shape()) + " from axis " + a);
+        }
+        outer = x.count(0, a);
+        dim = s.count();
+        inner = x.count(a + s.rank());
+        if (top.get(0) != x) {
+            top.get(0).reshapeLike(x);
+        } else if (xCopy.length < x.count()) {
+            xCopy = new float[x.count()];
+        }
+    }
+
+    @Override
+    public void forward(List<Blob> bottom, List<Blob> top) {
+        float[] x = bottom.get(0).x();      // (outer, dim, inner)
+        float[] s = scale(bottom).x();      // (dim)
+        float[] y = top.get(0).x();         // (outer, dim, inner)
+        float[] b = biasTerm ? param(biasIndex).x() : null;  // (dim)
+        if (top.get(0) == bottom.get(0)) {
+            System.arraycopy(x, 0, xCopy, 0, bottom.get(0).count());
+        }
+        for (int o = 0; o < outer; o++) {
+            for (int d = 0; d < dim; d++) {
+                int base = (o * dim + d) * inner;
+                float sd = s[d];
+                float bd = b == null ? 0f : b[d];
+                for (int i = 0; i < inner; i++) {
+                    y[base + i] = x[base + i] * sd + bd;
+                }
+            }
+        }
+    }
+
+    @Override
+    public void backward(List<Blob> top, boolean[] propagateDown, List<Blob> bottom) {
+        float[] dy = top.get(0).dx();                                    // (outer, dim, inner)
+        float[] x = top.get(0) == bottom.get(0) ? xCopy : bottom.get(0).x();
+        Blob sBlob = scale(bottom);
+        float[] s = sBlob.x();                                           // (dim)
+        if (biasTerm) {
+            float[] db = param(biasIndex).dx();                          // (dim), accumulated
+            for (int d = 0; d < dim; d++) {
+                double sum = 0;
+                for (int o = 0; o < outer; o++) {
+                    int base = (o * dim + d) * inner;
+                    for (int i = 0; i < inner; i++) {
+                        sum += dy[base + i];
+                    }
+                }
+                db[d] += (float) sum;
+            }
+        }
+        boolean scaleIsBottom = bottom.size() > 1;
+        if (!scaleIsBottom || propagateDown[1]) {
+            float[] ds = sBlob.dx();                                     // (dim)
+            for (int d = 0; d < dim; d++) {
+                double sum = 0;
+                for (int o = 0; o < outer; o++) {
+                    int base = (o * dim + d) * inner;
+                    for (int i = 0; i < inner; i++) {
+                        sum += (double) dy[base + i] * x[base + i];
+                    }
+                }
+                // a param accumulates; a bottom's diff is written
+                ds[d] = scaleIsBottom ? (float) sum : ds[d] + (float) sum;
+            }
+        }
+        if (propagateDown[0]) {
+            float[] dx = bottom.get(0).dx();                             // may be dy itself (in place)
+            for (int o = 0; o < outer; o++) {
+                for (int d = 0; d < dim; d++) {
+                    int base = (o * dim + d) * inner;
+                    float sd = s[d];
+                    for (int i = 0; i < inner; i++) {
+                        dx[base + i] = dy[base + i] * sd;
+                    }
+                }
+            }
+        }
+    }
+}
