@@ -99,14 +99,10 @@ public final class Accuracy extends Layer {
         int counted = 0;
         for (int o = 0; o < outer; o++) {
             for (int i = 0; i < inner; i++) {
-                float v = labels[o * inner + i];
-                int c = (int) v;
-                if (hasIgnoreLabel && c == ignoreLabel && c == v) {
+                int at = o * inner + i;
+                int c = classIndex(labels[at], channels, hasIgnoreLabel, ignoreLabel, "at position " + at);
+                if (c < 0) {
                     continue;
-                }
-                if (c != v || c < 0 || c >= channels) {
-                    throw error("label " + v + " at position " + (o * inner + i) + " is not a class index in [0, "
-                            + channels + ")" + (hasIgnoreLabel ? " nor ignore_label " + ignoreLabel : ""));
                 }
                 int base = o * channels * inner + i;
                 float truth = x[base + c * inner];

@@ -77,15 +77,7 @@ public final class Bias extends Layer {
     public void reshape(List<Blob> bottom, List<Blob> top) {
         Blob x = bottom.get(0);
         Blob b = bias(bottom);
-        int a = b.rank() == 0 ? 0 : axis("axis", x, axisParam);
-        boolean fits = a + b.rank() <= x.rank();
-        for (int i = 0; fits && i < b.rank(); i++) {
-            fits = x.dim(a + i) == b.dim(i);
-        }
-        if (!fits) {
-            throw error("bias of shape " + Shapes.str(b.shape()) + " does not match bottom '" + x.name()
-                    + "' of shape " + Shapes.str(x.shape()) + " from axis " + a);
-        }
+        int a = broadcastAxis(x, b, axisParam, "bias");
         outer = x.count(0, a);
         dim = b.count();
         inner = x.count(a + b.rank());

@@ -1,7 +1,6 @@
 package org.cortado.engine.layers;
 
 import java.util.List;
-import org.cortado.engine.config.Json;
 import org.cortado.engine.fill.Filler;
 import org.cortado.engine.ops.Conv;
 import org.cortado.engine.ops.ConvGeom;
@@ -34,22 +33,16 @@ public final class Convolution extends Layer {
 
     public Convolution(LayerConfig config, LayerContext ctx) {
         super(config, ctx);
-        Json j = config.json();
-        numOutput = j.positive("num_output", j.requireInt("num_output"));
-        kernel = Window.parse(j, "kernel_size", "kernel", -1, 1);
-        stride = Window.parse(j, "stride", "stride", 1, 1);
-        pad = Window.parse(j, "pad", "pad", 0, 0);
-        dilation = Window.parse(j, "dilation", null, 1, 1);
-        group = j.positive("group", j.getInt("group", 1));
-        if (numOutput % group != 0) {
-            throw j.error("group", "num_output (" + numOutput + ") must be divisible by group (" + group + ")");
-        }
-        biasTerm = j.getBool("bias_term", true);
-        weightFiller = Filler.parse(j, "weight_filler", Filler.ZERO);
-        biasFiller = Filler.parse(j, "bias_filler", Filler.ZERO);
-        if (j.getInt("axis", 1) != 1) {
-            throw j.error("axis", "only axis 1 (the channels of NCHW) is supported");
-        }
+        ConvParams p = ConvParams.parse(config.json());
+        numOutput = p.numOutput();
+        kernel = p.kernel();
+        stride = p.stride();
+        pad = p.pad();
+        dilation = p.dilation();
+        group = p.group();
+        biasTerm = p.biasTerm();
+        weightFiller = p.weightFiller();
+        biasFiller = p.biasFiller();
     }
 
     @Override

@@ -74,12 +74,7 @@ public final class HingeLoss extends Layer {
     }
 
     private int label(float[] labels, int n) {
-        float v = labels[n];
-        int c = (int) v;
-        if (c != v || c < 0 || c >= dim) {
-            throw error("label " + v + " of item " + n + " is not a class index in [0, " + dim + ")");
-        }
-        return c;
+        return classIndex(labels[n], dim, false, 0, "of item " + n);
     }
 
     @Override

@@ -150,26 +150,12 @@ public final class InfogainLoss extends Layer {
 
     /** The class index at position {@code (o, i)}, or -1 when it is {@code ignore_label}. */
     private int label(float[] labels, int o, int i) {
-        float v = labels[o * inner + i];
-        int c = (int) v;
-        if (hasIgnoreLabel && c == ignoreLabel && c == v) {
-            return -1;
-        }
-        if (c != v || c < 0 || c >= channels) {
-            throw error("label " + v + " at position " + (o * inner + i) + " is not a class index in [0, "
-                    + channels + ")" + (hasIgnoreLabel ? " nor ignore_label " + ignoreLabel : ""));
-        }
-        return c;
+        int at = o * inner + i;
+        return classIndex(labels[at], channels, hasIgnoreLabel, ignoreLabel, "at position " + at);
     }
 
     private float normalizer() {
-        double n = switch (normalization) {
-            case FULL -> (double) outer * inner;
-            case VALID -> validCount;
-            case BATCH_SIZE -> outer;
-            case NONE -> 1;
-        };
-        return (float) Math.max(1.0, n);
+        return normalization.normalizer((double) outer * inner, validCount, outer);
     }
 
     @Override

@@ -127,6 +127,41 @@ public abstract class Layer {
     }
 
     /**
+     * Where {@code b} (a scale or bias, Caffe's Scale/Bias layers) lines up with {@code x}: from axis
+     * {@code axisParam} (0 for a scalar {@code b}), {@code b}'s dimensions must equal {@code x}'s;
+     * otherwise an error naming this layer, {@code what} and both shapes.
+     */
+    protected final int broadcastAxis(Blob x, Blob b, int axisParam, String what) {
+        int a = b.rank() == 0 ? 0 : axis("axis", x, axisParam);
+        boolean fits = a + b.rank() <= x.rank();
+        for (int i = 0; fits && i < b.rank(); i++) {
+            fits = x.dim(a + i) == b.dim(i);
+        }
+        if (!fits) {
+            throw error(what + " of shape " + org.cortado.engine.tensor.Shapes.str(b.shape()) + " does not match bottom '"
+                    + x.name() + "' of shape " + org.cortado.engine.tensor.Shapes.str(x.shape()) + " from axis " + a);
+        }
+        return a;
+    }
+
+    /**
+     * A label as a class index: Caffe casts labels to int; here a value that is not a whole number in
+     * {@code [0, classes)} is an error naming this layer, the value and {@code where} it is
+     * ("at position 3"). Returns -1 for {@code ignore_label} (when {@code hasIgnore}).
+     */
+    protected final int classIndex(float v, int classes, boolean hasIgnore, int ignoreLabel, String where) {
+        int c = (int) v;
+        if (hasIgnore && c == ignoreLabel && c == v) {
+            return -1;
+        }
+        if (c != v || c < 0 || c >= classes) {
+            throw error("label " + v + " " + where + " is not a class index in [0, " + classes + ")"
+                    + (hasIgnore ? " nor ignore_label " + ignoreLabel : ""));
+        }
+        return c;
+    }
+
+    /**
      * The canonical index of a configured axis ({@code field}: "axis", "end_axis", ...) of blob {@code x} (negative values count from
      * the end, as in Caffe); out of range is an error naming this layer.
      */

@@ -95,15 +95,7 @@ public final class Scale extends Layer {
     public void reshape(List<Blob> bottom, List<Blob> top) {
         Blob x = bottom.get(0);
         Blob s = scale(bottom);
-        int a = s.rank() == 0 ? 0 : axis("axis", x, axisParam);
-        boolean fits = a + s.rank() <= x.rank();
-        for (int i = 0; fits && i < s.rank(); i++) {
-            fits = x.dim(a + i) == s.dim(i);
-        }
-        if (!fits) {
-            throw error("scale of shape " + Shapes.str(s.shape()) + " does not match bottom '" + x.name()
-                    + "' of shape " + Shapes.str(x.shape()) + " from axis " + a);
-        }
+        int a = broadcastAxis(x, s, axisParam, "scale");
         outer = x.count(0, a);
         dim = s.count();
         inner = x.count(a + s.rank());

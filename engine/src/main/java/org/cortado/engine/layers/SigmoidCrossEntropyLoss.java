@@ -97,13 +97,7 @@ public final class SigmoidCrossEntropyLoss extends Layer {
     }
 
     private float normalizer() {
-        double n = switch (normalization) {
-            case FULL -> count;
-            case VALID -> validCount;
-            case BATCH_SIZE -> num;
-            case NONE -> 1;
-        };
-        return (float) Math.max(1.0, n);
+        return normalization.normalizer(count, validCount, num);
     }
 
     @Override

@@ -32,8 +32,27 @@ import org.cortado.engine.tensor.Shapes;
  */
 public final class SoftmaxWithLoss extends Layer {
 
-    /** Caffe's {@code LossParameter.NormalizationMode}. */
-    public enum Normalization { FULL, VALID, BATCH_SIZE, NONE }
+    /** Caffe's {@code LossParameter.NormalizationMode}; shared by the losses that take it. */
+    public enum Normalization {
+        FULL, VALID, BATCH_SIZE, NONE;
+
+        /**
+         * Caffe's {@code LossLayer::GetNormalizer}: what the summed loss is divided by, never below 1.
+         *
+         * @param full  every loss term (FULL)
+         * @param valid the terms not ignored (VALID)
+         * @param batch the batch size (BATCH_SIZE)
+         */
+        public float normalizer(double full, double valid, double batch) {
+            double n = switch (this) {
+                case FULL -> full;
+                case VALID -> valid;
+                case BATCH_SIZE -> batch;
+                case NONE -> 1;
+            };
+            return (float) Math.max(1.0, n);
+        }
+    }
 
     private final int axisParam;
     private final boolean hasIgnoreLabel;
@@ -114,26 +133,12 @@ public final class SoftmaxWithLoss extends Layer {
 
     /** The class index at position {@code (o, i)}, or -1 when it is {@code ignore_label}. */
     private int label(float[] labels, int o, int i) {
-        float v = labels[o * inner + i];
-        int c = (int) v;
-        if (hasIgnoreLabel && c == ignoreLabel && c == v) {
-            return -1;
-        }
-        if (c != v || c < 0 || c >= channels) {
-            throw error("label " + v + " at position " + (o * inner + i) + " is not a class index in [0, "
-                    + channels + ")" + (hasIgnoreLabel ? " nor ignore_label " + ignoreLabel : ""));
-        }
-        return c;
+        int at = o * inner + i;
+        return classIndex(labels[at], channels, hasIgnoreLabel, ignoreLabel, "at position " + at);
     }
 
     private float normalizer() {
-        double n = switch (normalization) {
-            case FULL -> (double) outer * inner;
-            case VALID -> validCount;
-            case BATCH_SIZE -> outer;
-            case NONE -> 1;
-        };
-        return (float) Math.max(1.0, n);
+        return normalization.normalizer((double) outer * inner, validCount, outer);
     }
 
     @Override
