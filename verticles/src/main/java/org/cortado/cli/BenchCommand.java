@@ -33,16 +33,34 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "0", description = "compute threads (default: the config's, else all cores)")
     int threads;
 
+    @Option(names = "--conv", defaultValue = "onednn",
+            description = "convolution backend: onednn (where its natives load, else im2col) or im2col "
+                    + "(default: ${DEFAULT-VALUE})")
+    String conv;
+
     @Option(names = "--json", description = "print one JSON object as the last line")
     boolean json;
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
+    private static String convBackend() {
+        if (!org.cortado.engine.ops.Conv.dnnlEnabled()) {
+            return "im2col";
+        }
+        return org.cortado.engine.ops.Conv.dnnlUnavailableReason() == null ? "onednn" : "im2col";
+    }
+
     @Override
     public Integer call() {
         if (iters < 1) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--iters must be >= 1");
+        }
+        switch (conv) {
+            case "onednn" -> org.cortado.engine.ops.Conv.setDnnlEnabled(true);
+            case "im2col" -> org.cortado.engine.ops.Conv.setDnnlEnabled(false);
+            default -> throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--conv must be onednn or im2col, got '" + conv + "'");
         }
         CortadoConfig cfg = CortadoConfig.load(config);
         if (threads > 0) {
@@ -50,7 +68,8 @@ final class BenchCommand implements Callable<Integer> {
         }
         Benchmark.Result r = Benchmark.run(cfg, batch, iters, Math.max(0, warmup));
         PrintWriter out = spec.commandLine().getOut();
-        out.printf("%s: batch %d, %d threads, %d iterations%n", r.net(), r.batch(), r.threads(), r.iters());
+        out.printf("%s: batch %d, %d threads, %d iterations, convolutions: %s%n", r.net(), r.batch(), r.threads(),
+                r.iters(), convBackend());
         out.printf("%-16s %-18s %12s %12s%n", "layer", "type", "forward ms", "backward ms");
         for (Benchmark.LayerTime t : r.perLayer()) {
             out.printf("%-16s %-18s %12.3f %12.3f%n", t.name(), t.type(), t.forwardMs(), t.backwardMs());
@@ -64,6 +83,7 @@ final class BenchCommand implements Callable<Integer> {
             o.put("batch", r.batch());
             o.put("threads", r.threads());
             o.put("iters", r.iters());
+            o.put("conv", convBackend());
             o.put("images_per_sec", r.imagesPerSec());
             o.put("ms_per_iter", r.msPerIter());
             o.put("update_ms", r.updateMs());

@@ -107,6 +107,11 @@ public final class Convolution extends Layer {
         }
     }
 
+    /** What ran the last pass: oneDNN and the implementations it chose, or im2col + GEMM. */
+    public String implementation() {
+        return workspace.implementation();
+    }
+
     @Override
     public void backward(List<Blob> top, boolean[] propagateDown, List<Blob> bottom) {
         float[] db = biasTerm ? param(1).dx() : null;

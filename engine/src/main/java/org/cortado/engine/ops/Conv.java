@@ -30,6 +30,59 @@ public final class Conv {
         final Scratch ys = new Scratch();
         final Scratch dws = new Scratch();
         final Scratch dbs = new Scratch();
+        private DnnlConv dnnl;
+        private boolean dnnlRefused;
+        private int dnnlN;
+        private ConvGeom dnnlGeom;
+        private int dnnlOutC;
+        private int dnnlGroup;
+        private boolean dnnlBias;
+
+        /** Which oneDNN implementations the last call used, or "im2col + GEMM". */
+        public String implementation() {
+            return dnnl != null ? "oneDNN " + dnnl.implementations() : "im2col + GEMM";
+        }
+
+        /** The oneDNN plan for this call's geometry (made once per geometry), or null to use im2col + GEMM. */
+        DnnlConv dnnl(int n, ConvGeom g, int outC, int group, boolean bias) {
+            if (!dnnlEnabled) {
+                return null;
+            }
+            if (dnnl != null && dnnl.matches(n, g, outC, group, bias)) {
+                return dnnl;
+            }
+            if (dnnlRefused && n == dnnlN && g.equals(dnnlGeom) && outC == dnnlOutC && group == dnnlGroup
+                    && bias == dnnlBias) {
+                return null;
+            }
+            dnnl = DnnlConv.create(n, g, outC, group, bias);
+            dnnlRefused = dnnl == null;
+            dnnlN = n;
+            dnnlGeom = g;
+            dnnlOutC = outC;
+            dnnlGroup = group;
+            dnnlBias = bias;
+            return dnnl;
+        }
+    }
+
+    private static volatile boolean dnnlEnabled = true;
+
+    /**
+     * Whether convolutions may run on oneDNN (default: yes, where its natives load). Off, every
+     * convolution uses im2col + GEMM: for tests of that path and for side-by-side benchmarks.
+     */
+    public static void setDnnlEnabled(boolean enabled) {
+        dnnlEnabled = enabled;
+    }
+
+    public static boolean dnnlEnabled() {
+        return dnnlEnabled;
+    }
+
+    /** Null when convolutions can run on oneDNN, else why not. */
+    public static String dnnlUnavailableReason() {
+        return Dnnl.unavailableReason();
     }
 
     /** Images per sub-batch: as many as fit {@link #COL_BUDGET}, at least 1, at most {@code chunk}. */
@@ -40,6 +93,11 @@ public final class Conv {
 
     public static void forward(Parallel par, int n, ConvGeom g, int outC, int group,
                                float[] x, float[] w, float[] bias, float[] y, Workspace ws) {
+        DnnlConv plan = ws.dnnl(n, g, outC, group, bias != null);
+        if (plan != null) {
+            plan.forward(par.threads(), x, w, bias, y);
+            return;
+        }
         final int m = outC / group;
         final int k = g.colRows() / group;
         final int p = g.colCols();
@@ -87,6 +145,11 @@ public final class Conv {
     public static void backward(Parallel par, int n, ConvGeom g, int outC, int group,
                                 float[] x, float[] w, float[] dy, float[] dw, float[] db, float[] dx,
                                 Workspace ws) {
+        DnnlConv plan = ws.dnnl(n, g, outC, group, db != null);
+        if (plan != null) {
+            plan.backward(par.threads(), x, w, dy, dw, db, dx, ws.dws.get(0, plan.scratchFloats()));
+            return;
+        }
         final int m = outC / group;
         final int k = g.colRows() / group;
         final int p = g.colCols();

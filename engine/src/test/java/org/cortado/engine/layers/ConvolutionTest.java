@@ -116,6 +116,56 @@ class ConvolutionTest {
         assertEquals(yDy, wDw, 1e-4 * Math.abs(yDy));
     }
 
+    /** dW and db are accumulated into (Caffe's contract: several bottoms, iter_size); dx is overwritten. */
+    @Test
+    void backwardAccumulatesParamGradientsAndOverwritesDx() {
+        Layer conv = layer("Convolution", "conv", "\"num_output\":4,\"kernel_size\":3,\"pad\":1," + FILLERS);
+        Blob x = random("x", 3, 2, 6, 6);
+        Blob y = new Blob("y");
+        conv.setUp(list(x), list(y));
+        conv.reshape(list(x), list(y));
+        conv.forward(list(x), list(y));
+        System.arraycopy(random("dy", 3, 4, 6, 6).x(), 0, y.dx(), 0, y.count());
+        conv.backward(list(y), new boolean[] {true}, list(x));
+        float[] dw1 = conv.params().get(0).dx().clone();
+        float[] db1 = conv.params().get(1).dx().clone();
+        float[] dx1 = x.dx().clone();
+        conv.backward(list(y), new boolean[] {true}, list(x));
+        for (int i = 0; i < dw1.length; i++) {
+            assertEquals(2 * dw1[i], conv.params().get(0).dx()[i], 1e-5 * (1 + Math.abs(dw1[i])), "dW " + i);
+        }
+        for (int i = 0; i < db1.length; i++) {
+            assertEquals(2 * db1[i], conv.params().get(1).dx()[i], 1e-5 * (1 + Math.abs(db1[i])), "db " + i);
+        }
+        assertArrayEquals(dx1, x.dx(), 0f);
+    }
+
+    /**
+     * On linux-x86_64 (the natives this project ships) convolutions run on oneDNN, forward and backward;
+     * with oneDNN switched off ({@link ConvolutionIm2colTest}) on im2col + GEMM.
+     */
+    @Test
+    void runsOnTheExpectedPath() {
+        boolean dnnl = org.cortado.engine.ops.Conv.dnnlEnabled();
+        if (dnnl) {
+            assertEquals(null, org.cortado.engine.ops.Conv.dnnlUnavailableReason());
+        }
+        Convolution conv = (Convolution) layer("Convolution", "conv", "\"num_output\":8,\"kernel_size\":3," + FILLERS);
+        Blob x = random("x", 2, 8, 10, 10);
+        Blob y = new Blob("y");
+        conv.setUp(list(x), list(y));
+        conv.reshape(list(x), list(y));
+        conv.forward(list(x), list(y));
+        conv.backward(list(y), new boolean[] {true}, list(x));
+        String impl = conv.implementation();
+        if (dnnl) {
+            org.junit.jupiter.api.Assertions.assertTrue(
+                    impl.startsWith("oneDNN forward ") && impl.contains("backward data"), impl);
+        } else {
+            assertEquals("im2col + GEMM", impl);
+        }
+    }
+
     @Test
     void outputShapeFollowsCaffe() {
         Layer conv = layer("Convolution", "conv1", "\"num_output\":20,\"kernel_size\":5");
