@@ -13,7 +13,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "cortado", mixinStandardHelpOptions = true, version = "cortado 0.1.0",
         description = "Caffe-style CNN training on the JVM.",
-        subcommands = {BenchCommand.class, DataCommand.class, ExtractCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {BenchCommand.class, DataCommand.class, ExtractCommand.class, ImportCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

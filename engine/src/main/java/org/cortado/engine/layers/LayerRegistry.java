@@ -1,6 +1,8 @@
 package org.cortado.engine.layers;
 
+import java.util.Collections;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.BiFunction;
 import org.cortado.engine.ConfigException;
@@ -49,5 +51,10 @@ public final class LayerRegistry {
 
     public static boolean isKnown(String type) {
         return TYPES.containsKey(type);
+    }
+
+    /** The known type names, sorted. */
+    public static Set<String> types() {
+        return Collections.unmodifiableSet(TYPES.keySet());
     }
 }
