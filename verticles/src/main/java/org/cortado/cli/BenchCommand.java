@@ -16,7 +16,8 @@ import picocli.CommandLine.Spec;
 /** {@code cortado bench CONFIG}: training throughput on synthetic data and per-layer times. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure training throughput (forward + backward + update) on synthetic data, "
-                + "with Caffe-time-style per-layer forward/backward times.")
+                + "with Caffe-time-style per-layer forward/backward times, the parameter count, forward FLOPs "
+                + "per image (a multiply-add is 2) and the achieved training GFLOP/s (training = 3x forward).")
 final class BenchCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "CONFIG", description = "pipeline config (JSON)")
     Path config;
@@ -70,12 +71,19 @@ final class BenchCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         out.printf("%s: batch %d, %d threads, %d iterations, convolutions: %s%n", r.net(), r.batch(), r.threads(),
                 r.iters(), convBackend());
-        out.printf("%-16s %-18s %12s %12s%n", "layer", "type", "forward ms", "backward ms");
+        int w = 16;
         for (Benchmark.LayerTime t : r.perLayer()) {
-            out.printf("%-16s %-18s %12.3f %12.3f%n", t.name(), t.type(), t.forwardMs(), t.backwardMs());
+            w = Math.max(w, t.name().length());
+        }
+        out.printf("%-" + w + "s %-18s %12s %12s %12s%n", "layer", "type", "forward ms", "backward ms", "MFLOPs/img");
+        for (Benchmark.LayerTime t : r.perLayer()) {
+            out.printf("%-" + w + "s %-18s %12.3f %12.3f %12.3f%n", t.name(), t.type(), t.forwardMs(), t.backwardMs(),
+                    t.flops() / 1e6);
         }
         out.printf("update + other: %.3f ms%n", r.updateMs());
-        out.printf("%.3f ms/iter, %.1f images/s, %,d params%n", r.msPerIter(), r.imagesPerSec(), r.params());
+        out.printf("%.3f ms/iter, %.1f images/s, %,d params, %.3f GFLOPs/image forward, %.1f GFLOP/s training"
+                        + " (%dx forward)%n", r.msPerIter(), r.imagesPerSec(), r.params(), r.flops() / 1e9,
+                r.gflopsPerSec(), Benchmark.TRAINING_FLOPS_FACTOR);
         if (json) {
             ObjectMapper m = new ObjectMapper();
             ObjectNode o = m.createObjectNode();
@@ -88,10 +96,12 @@ final class BenchCommand implements Callable<Integer> {
             o.put("ms_per_iter", r.msPerIter());
             o.put("update_ms", r.updateMs());
             o.put("params", r.params());
+            o.put("flops", r.flops());
+            o.put("gflops_per_sec", r.gflopsPerSec());
             ArrayNode layers = o.putArray("per_layer");
             for (Benchmark.LayerTime t : r.perLayer()) {
                 layers.addObject().put("name", t.name()).put("type", t.type())
-                        .put("forward_ms", t.forwardMs()).put("backward_ms", t.backwardMs());
+                        .put("forward_ms", t.forwardMs()).put("backward_ms", t.backwardMs()).put("flops", t.flops());
             }
             out.println(o.toString());
         }

@@ -61,6 +61,9 @@ class CliTest {
         assertEquals(1, j.get("threads").asInt());
         assertTrue(j.get("images_per_sec").asDouble() > 0);
         assertEquals(431_080, j.get("params").asLong());
+        assertEquals(4_616_450, j.get("flops").asLong()); // LeNet's forward FLOPs per image (ClassicNetsTest counts them)
+        assertTrue(j.get("gflops_per_sec").asDouble() > 0);
+        assertEquals(3_203_200, j.get("per_layer").get(3).get("flops").asLong()); // conv2: 50x8x8 x (2*20*25 + 1)
         List<String> layers = new java.util.ArrayList<>();
         j.get("per_layer").forEach(l -> layers.add(l.get("name").asText()));
         assertEquals(List.of("data", "conv1", "pool1", "conv2", "pool2", "ip1", "relu1", "ip2", "loss"), layers);
@@ -114,7 +117,7 @@ class CliTest {
                 "\"kernel_size\": 0, \"stride\": 1,\n       \"weight_filler\": {\"type\": \"xavier\"}, \"bias_filler\": {\"type\": \"constant\"}},\n      {\"name\": \"pool1\""));
         r = cli("bench", bad.toString());
         assertEquals(2, r.code());
-        assertEquals("error: net.layers[1].kernel_size: must be >= 1, got 0", r.err().strip());
+        assertEquals("error: net.layers[1].kernel_size: must be >= 1, got 0 (layer 'conv1', Convolution)", r.err().strip());
         Path x = dir.resolve("x.npy");
         Npy.write(x, new Tensor(2, 3, 28, 28));
         Path w = dir.resolve("w.h5");

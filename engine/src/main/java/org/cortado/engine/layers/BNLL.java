@@ -64,4 +64,10 @@ public final class BNLL extends Layer {
             }
         });
     }
+
+    /** Forward FLOPs: one per element (see {@link Layer#flops}). */
+    @Override
+    public long flops(List<Blob> bottom, List<Blob> top) {
+        return top.get(0).count();
+    }
 }

@@ -234,4 +234,16 @@ public final class BatchNorm extends Layer {
             }
         }
     }
+
+    /** The mean, variance and factor are statistics, not parameters. */
+    @Override
+    public boolean isStatistic(int i) {
+        return true;
+    }
+
+    /** Forward FLOPs: two per element (subtract the mean, multiply by 1/std); batch statistics not counted (see {@link Layer#flops}). */
+    @Override
+    public long flops(List<Blob> bottom, List<Blob> top) {
+        return 2L * top.get(0).count();
+    }
 }

@@ -124,4 +124,10 @@ public final class Bias extends Layer {
             System.arraycopy(dy, 0, bottom.get(0).dx(), 0, bottom.get(0).count());
         }
     }
+
+    /** Forward FLOPs: one per element (see {@link Layer#flops}). */
+    @Override
+    public long flops(List<Blob> bottom, List<Blob> top) {
+        return top.get(0).count();
+    }
 }

@@ -120,4 +120,15 @@ public final class Convolution extends Layer {
                     top.get(i).dx(), param(0).dx(), db, propagateDown[i] ? bottom.get(i).dx() : null, workspace);
         }
     }
+
+    /** Forward FLOPs: {@code top.count * (2 * C/group * kh * kw + bias)} per bottom (see {@link Layer#flops}). */
+    @Override
+    public long flops(List<Blob> bottom, List<Blob> top) {
+        long n = 0;
+        for (int i = 0; i < top.size(); i++) {
+            long macs = (long) (bottom.get(i).dim(1) / group) * kernel.h() * kernel.w();
+            n += top.get(i).count() * (2 * macs + (biasTerm ? 1 : 0));
+        }
+        return n;
+    }
 }

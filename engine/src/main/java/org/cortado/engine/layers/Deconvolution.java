@@ -138,4 +138,15 @@ public final class Deconvolution extends Layer {
             Conv.forward(par(), n, geom, channels, group, y.dx(), param(0).x(), null, x.dx(), workspace);
         }
     }
+
+    /** Forward FLOPs: each input value times {@code num_output/group * kh * kw} weights, plus the bias (see {@link Layer#flops}). */
+    @Override
+    public long flops(List<Blob> bottom, List<Blob> top) {
+        long n = 0;
+        for (int i = 0; i < top.size(); i++) {
+            long macs = (long) (numOutput / group) * kernel.h() * kernel.w();
+            n += bottom.get(i).count() * 2 * macs + (biasTerm ? top.get(i).count() : 0);
+        }
+        return n;
+    }
 }

@@ -178,4 +178,11 @@ public final class Eltwise extends Layer {
             }
         }
     }
+
+    /** Forward FLOPs: {@code bottoms - 1} per element, plus {@code bottoms} with coefficients (see {@link Layer#flops}). */
+    @Override
+    public long flops(List<Blob> bottom, List<Blob> top) {
+        long count = top.get(0).count();
+        return count * (bottom.size() - 1) + (coeff.length > 0 ? count * bottom.size() : 0);
+    }
 }

@@ -123,4 +123,10 @@ public final class InnerProduct extends Layer {
                     bottom.get(0).dx(), 0, k);
         }
     }
+
+    /** Forward FLOPs: {@code top.count * (2 * K + bias)} (see {@link Layer#flops}). */
+    @Override
+    public long flops(List<Blob> bottom, List<Blob> top) {
+        return top.get(0).count() * (2L * k + (biasTerm ? 1 : 0));
+    }
 }

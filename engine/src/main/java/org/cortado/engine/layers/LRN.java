@@ -146,4 +146,11 @@ public final class LRN extends Layer {
             }
         }
     }
+
+    /** Forward FLOPs: the window's squares and sums, then scale, power and product, per element (see {@link Layer#flops}). */
+    @Override
+    public long flops(List<Blob> bottom, List<Blob> top) {
+        long window = region == NormRegion.ACROSS_CHANNELS ? size : (long) size * size;
+        return top.get(0).count() * (2 * window + 3);
+    }
 }

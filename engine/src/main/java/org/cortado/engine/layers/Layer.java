@@ -112,6 +112,37 @@ public abstract class Layer {
      */
     public void beginPass(long pass) {}
 
+    /**
+     * Whether learnable blob {@code i} holds running statistics rather than a learned parameter
+     * (BatchNorm's mean, variance and factor). Such blobs are saved with the weights but are not counted
+     * as parameters ({@code Net.paramCount()}, like PyTorch's {@code parameters()} leaves out buffers).
+     */
+    public boolean isStatistic(int i) {
+        return false;
+    }
+
+    /**
+     * Floating-point operations of one forward pass for the current shapes (the whole batch), counted as
+     * the inference computation:
+     * <ul>
+     *   <li>a multiply-add is 2 FLOPs: Convolution {@code top.count * (2 * C/group * kh * kw + bias)},
+     *       Deconvolution {@code bottom.count * 2 * num_output/group * kh * kw + top.count * bias},
+     *       InnerProduct {@code top.count * (2 * K + bias)};</li>
+     *   <li>Pooling: one per window element per output ({@code top.count * kh * kw});</li>
+     *   <li>element-wise layers: one per top element per operation (ReLU, Sigmoid, TanH and the other
+     *       activations 1; Scale 1, plus 1 with a bias; Bias 1; BatchNorm 2 (subtract, multiply);
+     *       Eltwise {@code bottoms - 1}, plus {@code bottoms} with coefficients; Softmax 3 (exp, sum,
+     *       divide); LRN across channels {@code 2 * local_size + 3}, within a channel
+     *       {@code 2 * local_size² + 3});</li>
+     *   <li>0 (this default): layers that only move or copy data (Input, Split, Concat, Slice, Flatten,
+     *       Reshape, Crop, Tile, Silence, Embed, ArgMax), loss and accuracy layers, and work done only
+     *       while training (BatchNorm's batch statistics, Dropout's mask).</li>
+     * </ul>
+     */
+    public long flops(List<Blob> bottom, List<Blob> top) {
+        return 0;
+    }
+
     /** Checks the bottoms and creates the learnable blobs. Called once; the default does nothing. */
     public void setUp(List<Blob> bottom, List<Blob> top) {}
 

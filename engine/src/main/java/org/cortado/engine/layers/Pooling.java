@@ -159,4 +159,10 @@ public final class Pooling extends Layer {
             org.cortado.engine.ops.Pooling.maxBackward(par(), geom, planes, dy, mask, dx);
         }
     }
+
+    /** Forward FLOPs: one per window element per output (see {@link Layer#flops}). */
+    @Override
+    public long flops(List<Blob> bottom, List<Blob> top) {
+        return (long) top.get(0).count() * geom.kh() * geom.kw();
+    }
 }

@@ -79,4 +79,10 @@ public final class Power extends Layer {
             }
         });
     }
+
+    /** Forward FLOPs: one per element (see {@link Layer#flops}). */
+    @Override
+    public long flops(List<Blob> bottom, List<Blob> top) {
+        return top.get(0).count();
+    }
 }

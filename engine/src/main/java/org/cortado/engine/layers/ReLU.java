@@ -59,4 +59,10 @@ public final class ReLU extends Layer {
         Activations.parallel(par(), bottom.get(0).count(), Activations.RELU_WORK,
                 (from, to) -> Activations.reluBackward(slope, x, dy, dx, from, to));
     }
+
+    /** Forward FLOPs: one per element (see {@link Layer#flops}). */
+    @Override
+    public long flops(List<Blob> bottom, List<Blob> top) {
+        return top.get(0).count();
+    }
 }

@@ -174,4 +174,10 @@ public final class Scale extends Layer {
             }
         }
     }
+
+    /** Forward FLOPs: one per element, two with the bias (see {@link Layer#flops}). */
+    @Override
+    public long flops(List<Blob> bottom, List<Blob> top) {
+        return top.get(0).count() * (biasTerm ? 2L : 1L);
+    }
 }

@@ -56,4 +56,10 @@ public final class Softmax extends Layer {
         org.cortado.engine.ops.Softmax.backward(par(), outer, channels, inner, top.get(0).x(), top.get(0).dx(),
                 bottom.get(0).dx(), scratch);
     }
+
+    /** Forward FLOPs: three per element (exp, sum, divide) (see {@link Layer#flops}). */
+    @Override
+    public long flops(List<Blob> bottom, List<Blob> top) {
+        return 3L * top.get(0).count();
+    }
 }

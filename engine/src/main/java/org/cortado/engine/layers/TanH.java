@@ -45,4 +45,10 @@ public final class TanH extends Layer {
         Activations.parallel(par(), top.get(0).count(), Activations.RELU_WORK,
                 (from, to) -> Activations.tanhBackward(y, dy, dx, from, to));
     }
+
+    /** Forward FLOPs: one per element (see {@link Layer#flops}). */
+    @Override
+    public long flops(List<Blob> bottom, List<Blob> top) {
+        return top.get(0).count();
+    }
 }

@@ -50,4 +50,10 @@ public final class Threshold extends Layer {
             java.util.Arrays.fill(bottom.get(0).dx(), 0, bottom.get(0).count(), 0f);
         }
     }
+
+    /** Forward FLOPs: one per element (see {@link Layer#flops}). */
+    @Override
+    public long flops(List<Blob> bottom, List<Blob> top) {
+        return top.get(0).count();
+    }
 }

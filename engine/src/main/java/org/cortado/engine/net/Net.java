@@ -92,7 +92,7 @@ public final class Net {
     private void wire(List<LayerConfig> configs, Set<String> rebinding, LayerContext ctx) {
         Map<String, String> producedBy = new HashMap<>();
         for (LayerConfig c : configs) {
-            Layer layer = LayerRegistry.create(c, ctx);
+            Layer layer = create(c, ctx);
             checkCount(c, "bottom", c.bottoms().size(), layer.minBottoms(), layer.maxBottoms());
             checkCount(c, "top", c.tops().size(), layer.minTops(), layer.maxTops());
             List<Blob> bottom = new ArrayList<>();
@@ -139,6 +139,16 @@ public final class Net {
         planBackward();
         forwardNanos = new long[layers.size()];
         backwardNanos = new long[layers.size()];
+    }
+
+    /** The layer of {@code c}; a config error in its fields also names the layer ({@code ... (layer 'conv1', Convolution)}). */
+    private static Layer create(LayerConfig c, LayerContext ctx) {
+        try {
+            return LayerRegistry.create(c, ctx);
+        } catch (ConfigException e) {
+            String who = " (layer '" + c.name() + "', " + c.type() + ")";
+            throw new ConfigException(e.problems().stream().map(p -> p + who).toList());
+        }
     }
 
     private static void checkCount(LayerConfig c, String what, int n, int min, int max) {
@@ -487,13 +497,37 @@ public final class Net {
         return new CopyReport(copied, notInNet, notInFile);
     }
 
-    /** Total number of learnable values. */
+    /**
+     * Number of parameters: the values of the learnable blobs, each shared blob once, leaving out running
+     * statistics ({@link Layer#isStatistic}: BatchNorm's mean, variance and factor), as PyTorch's
+     * {@code sum(p.numel() for p in model.parameters())} counts them. Frozen blobs ({@code lr_mult 0}) count.
+     */
     public long paramCount() {
+        Set<Blob> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         long n = 0;
-        for (Param p : params) {
-            n += p.blob().count();
+        for (Layer layer : layers) {
+            for (int i = 0; i < layer.params().size(); i++) {
+                Blob b = layer.params().get(i);
+                if (!layer.isStatistic(i) && seen.add(b)) {
+                    n += b.count();
+                }
+            }
         }
         return n;
+    }
+
+    /** Forward FLOPs of layer {@code l} for the current shapes, whole batch ({@link Layer#flops}). */
+    public long flops(int l) {
+        return layers.get(l).flops(bottoms.get(l), tops.get(l));
+    }
+
+    /** Forward FLOPs per image: the sum over the layers ({@link Layer#flops}) divided by the batch size. */
+    public long flopsPerImage() {
+        long n = 0;
+        for (int l = 0; l < layers.size(); l++) {
+            n += flops(l);
+        }
+        return n / Math.max(1, batchSize());
     }
 
     /** Bottoms and tops of layer {@code l} (for profiling reports and the pipeline's stages). */

@@ -18,14 +18,27 @@ import org.cortado.engine.tensor.Tensor;
  * <p>Synthetic data: N(0, 1) values for data inputs; for a label input (one that a layer reads without
  * propagating a gradient, like SoftmaxWithLoss's second bottom) random class ids below the size of
  * axis 1 of that layer's first bottom. A fresh batch is drawn once; every iteration trains on it.
+ *
+ * <p>Next to the speed: the parameter count and the forward FLOPs per image ({@link Layer#flops} says
+ * what is counted), and the achieved training GFLOP/s ({@link #TRAINING_FLOPS_FACTOR} x forward).
  */
 public final class Benchmark {
     private Benchmark() {}
 
-    public record LayerTime(String name, String type, double forwardMs, double backwardMs) {}
+    /** One layer's mean times per iteration and its forward FLOPs per image ({@link Layer#flops}). */
+    public record LayerTime(String name, String type, double forwardMs, double backwardMs, long flops) {}
 
+    /**
+     * The measurement. {@code params}: {@link Net#paramCount()}; {@code flops}: forward FLOPs per image
+     * ({@link Net#flopsPerImage()}, a multiply-add counted as 2); {@code gflopsPerSec}: achieved training
+     * rate, counting a training step (forward + backward) as 3 forwards, the usual convention (backward
+     * computes two products of the forward's size: data and weight gradients).
+     */
     public record Result(String net, int batch, int threads, int iters, double imagesPerSec, double msPerIter,
-                         double updateMs, long params, List<LayerTime> perLayer) {}
+                         double updateMs, long params, long flops, double gflopsPerSec, List<LayerTime> perLayer) {}
+
+    /** Training FLOPs per image as a multiple of forward FLOPs (forward + backward, the usual 3x). */
+    public static final int TRAINING_FLOPS_FACTOR = 3;
 
     /** Runs {@code warmup} untimed then {@code iters} timed steps; {@code batch <= 0} keeps the config's. */
     public static Result run(CortadoConfig config, int batch, int iters, int warmup) {
@@ -51,12 +64,16 @@ public final class Benchmark {
             for (int l = 0; l < layers.size(); l++) {
                 layerNanos += net.forwardNanos(l) + net.backwardNanos(l);
                 perLayer.add(new LayerTime(layers.get(l).name(), layers.get(l).type(),
-                        net.forwardNanos(l) / 1e6 / iters, net.backwardNanos(l) / 1e6 / iters));
+                        net.forwardNanos(l) / 1e6 / iters, net.backwardNanos(l) / 1e6 / iters,
+                        net.flops(l) / Math.max(1, net.batchSize())));
             }
             double msPerIter = total / 1e6 / iters;
             int b = net.batchSize() * trainer.solver().iterSize();
-            return new Result(config.name(), net.batchSize(), config.threads(), iters, b * 1000.0 / msPerIter,
-                    msPerIter, (total - layerNanos) / 1e6 / iters, net.paramCount(), perLayer);
+            double imagesPerSec = b * 1000.0 / msPerIter;
+            long flops = net.flopsPerImage();
+            return new Result(config.name(), net.batchSize(), config.threads(), iters, imagesPerSec,
+                    msPerIter, (total - layerNanos) / 1e6 / iters, net.paramCount(), flops,
+                    (double) TRAINING_FLOPS_FACTOR * flops * imagesPerSec / 1e9, perLayer);
         }
     }
 
