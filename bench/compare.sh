@@ -2,8 +2,10 @@
 # Side-by-side CPU training benchmark: Cortado vs PyTorch, same nets, same
 # batch sizes, same thread count. See bench/README.md.
 #
-# Usage: bench/compare.sh [--rounds N] [--threads T] [--pytorch-only]
+# Usage: bench/compare.sh [--rounds N] [--threads T] [--nets a,b,...] [--pytorch-only]
+#        nets: lenet, cifar10_quick, resnet18, mobilenet_v1 (default: all)
 # Env:   ITERS_LENET (default 1000), ITERS_CIFAR (default 250),
+#        ITERS_RESNET (default 10), ITERS_MOBILENET (default 10),
 #        PYTHON (default /usr/bin/python3, must have torch)
 #
 # Each round runs every net on both sides, one process at a time (never in
@@ -16,11 +18,13 @@ set -euo pipefail
 ROUNDS=3
 THREADS=2
 PYTORCH_ONLY=0
+ONLY=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --rounds) ROUNDS="$2"; shift 2 ;;
         --threads) THREADS="$2"; shift 2 ;;
         --pytorch-only) PYTORCH_ONLY=1; shift ;;
+        --nets) ONLY=",$2,"; shift 2 ;;
         -h|--help) sed -n '2,/^set /{/^#/p}' "$0"; exit 0 ;;
         *) echo "error: unknown argument: $1" >&2; exit 2 ;;
     esac
@@ -32,12 +36,23 @@ PY=${PYTHON:-/usr/bin/python3}
 TIME=/usr/bin/time
 ITERS_LENET=${ITERS_LENET:-1000}
 ITERS_CIFAR=${ITERS_CIFAR:-250}
+ITERS_RESNET=${ITERS_RESNET:-10}
+ITERS_MOBILENET=${ITERS_MOBILENET:-10}
 
-# net name | Cortado config | batch | iterations
-NETS=(
-    "lenet conf/lenet-fashion-mnist.json 64 $ITERS_LENET"
-    "cifar10_quick conf/cifar10-quick.json 100 $ITERS_CIFAR"
+# net name | Cortado config | batch | iterations | untimed warm-up iterations (both sides)
+ALL_NETS=(
+    "lenet conf/lenet-fashion-mnist.json 64 $ITERS_LENET 20"
+    "cifar10_quick conf/cifar10-quick.json 100 $ITERS_CIFAR 20"
+    "resnet18 conf/resnet18.json 16 $ITERS_RESNET 2"
+    "mobilenet_v1 conf/mobilenet-v1.json 16 $ITERS_MOBILENET 2"
 )
+NETS=()
+for n in "${ALL_NETS[@]}"; do
+    name=${n%% *}
+    if [ -z "$ONLY" ] || [[ "$ONLY" == *",$name,"* ]]; then
+        NETS+=("$n")
+    fi
+done
 
 die() { echo "error: $*" >&2; exit 1; }
 
@@ -121,7 +136,7 @@ for round in $(seq 1 "$ROUNDS"); do
     echo "round $round/$ROUNDS" >&2
     for n in "${NETS[@]}"; do
         set -- $n
-        net=$1 conf=$2 batch=$3 iters=$4
+        net=$1 conf=$2 batch=$3 iters=$4 warmup=$5
         sides=(cortado pytorch)
         # Alternate who goes first: odd rounds Cortado, even rounds PyTorch.
         [ $((round % 2)) = 0 ] && sides=(pytorch cortado)
@@ -131,11 +146,11 @@ for round in $(seq 1 "$ROUNDS"); do
                     [ "$PYTORCH_ONLY" = 1 ] && continue
                     run_side "$net" cortado "$round" "$batch" \
                         ./cortado bench "$conf" --batch "$batch" --threads "$THREADS" \
-                        --iters "$iters" --json ;;
+                        --iters "$iters" --warmup "$warmup" --json ;;
                 pytorch)
                     run_side "$net" pytorch "$round" "$batch" \
                         "$PY" bench/pytorch_train.py --net "$net" --batch "$batch" \
-                        --threads "$THREADS" --iters "$iters" ;;
+                        --threads "$THREADS" --iters "$iters" --warmup "$warmup" ;;
             esac
         done
     done

@@ -105,7 +105,69 @@ class Cifar10Quick(nn.Module):
         return self.ip2(self.ip1(x))  # no ReLU between ip1 and ip2 in Caffe
 
 
-NETS = {"lenet": LeNet, "cifar10_quick": Cifar10Quick}
+class _BasicBlock(nn.Module):
+    """ResNet's basic block: two 3x3 convs with BatchNorm, identity or 1x1-projection shortcut."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
+            nn.Conv2d(cout, cout, 3, 1, 1, bias=False), nn.BatchNorm2d(cout))
+        self.shortcut = (nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+                         if stride != 1 or cin != cout else nn.Identity())
+
+    def forward(self, x):
+        return torch.relu(self.body(x) + self.shortcut(x))
+
+
+class ResNet18(nn.Module):
+    """torchvision's resnet18 topology (conf/resnet18.json), written with torch.nn."""
+
+    input_shape = (3, 224, 224)
+    default_batch = 16
+    num_classes = 1000
+
+    def __init__(self):
+        super().__init__()
+        layers = [nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(inplace=True),
+                  nn.MaxPool2d(3, 2, 1)]
+        c = 64
+        for i, w in enumerate([64, 128, 256, 512]):
+            layers += [_BasicBlock(c, w, 1 if i == 0 else 2), _BasicBlock(w, w, 1)]
+            c = w
+        self.net = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, 1000))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+class MobileNetV1(nn.Module):
+    """MobileNet v1, width 1.0 (conf/mobilenet-v1.json): depthwise 3x3 + pointwise 1x1 blocks."""
+
+    input_shape = (3, 224, 224)
+    default_batch = 16
+    num_classes = 1000
+
+    def __init__(self):
+        super().__init__()
+
+        def cbr(cin, cout, k, s, g):
+            return [nn.Conv2d(cin, cout, k, s, k // 2, groups=g, bias=False), nn.BatchNorm2d(cout),
+                    nn.ReLU(inplace=True)]
+
+        layers = cbr(3, 32, 3, 2, 1)
+        c = 32
+        for cout, s in [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)] + [(512, 1)] * 5 \
+                + [(1024, 2), (1024, 1)]:
+            layers += cbr(c, c, 3, s, c) + cbr(c, cout, 1, 1, 1)
+            c = cout
+        self.net = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(1024, 1000))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+NETS = {"lenet": LeNet, "cifar10_quick": Cifar10Quick, "resnet18": ResNet18, "mobilenet_v1": MobileNetV1}
 
 # Expected per-sample feature shapes after each pooling stage.
 EXPECTED_SHAPES = {
@@ -115,6 +177,8 @@ EXPECTED_SHAPES = {
 
 
 def check_shapes(name, model):
+    if name not in EXPECTED_SHAPES:
+        return
     with torch.no_grad():
         feats = model.features(torch.zeros(1, *model.input_shape))
     got = [tuple(f.shape[1:]) for f in feats]
@@ -137,7 +201,8 @@ def make_optimizer(model):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--net", choices=sorted(NETS), required=True)
-    ap.add_argument("--batch", type=int, help="default: Caffe's (lenet 64, cifar10_quick 100)")
+    ap.add_argument("--batch", type=int,
+                    help="default: Caffe's (lenet 64, cifar10_quick 100), 16 for resnet18 and mobilenet_v1")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--iters", type=int, default=200, help="measured iterations")
     ap.add_argument("--warmup", type=int, default=20, help="untimed iterations first")
@@ -162,7 +227,8 @@ def main():
 
     # Images uniform in [0, 1) (Caffe scales pixels by 1/256), random labels.
     data = [(torch.rand(batch, *net_cls.input_shape),
-             torch.randint(0, NUM_CLASSES, (batch,))) for _ in range(DATA_POOL)]
+             torch.randint(0, getattr(net_cls, "num_classes", NUM_CLASSES), (batch,)))
+            for _ in range(DATA_POOL)]
 
     def step(i):
         x, y = data[i % DATA_POOL]

@@ -5,6 +5,7 @@ import java.util.List;
 import org.cortado.engine.ConfigException;
 import org.cortado.engine.config.Json;
 import org.cortado.engine.net.Phase;
+import org.cortado.engine.ops.Elementwise;
 import org.cortado.engine.tensor.Blob;
 
 /**
@@ -154,44 +155,57 @@ public final class BatchNorm extends Layer {
             }
         } else {
             float f = movingAverageFraction;
-            for (int c = 0; c < channels; c++) {
-                double sum = 0;
-                for (int n = 0; n < num; n++) {
-                    int base = (n * channels + c) * spatial;
-                    for (int i = 0; i < spatial; i++) {
-                        sum += x[base + i];
+            par().forChunks(channels, 2L * m, (chunk, c0, c1) -> {
+                for (int c = c0; c < c1; c++) {
+                    double sum = 0;
+                    for (int n = 0; n < num; n++) {
+                        sum += Elementwise.sum(spatial, x, (n * channels + c) * spatial);
                     }
-                }
-                double mu = sum / m;
-                double sq = 0;
-                for (int n = 0; n < num; n++) {
-                    int base = (n * channels + c) * spatial;
-                    for (int i = 0; i < spatial; i++) {
-                        double d = x[base + i] - mu;
-                        sq += d * d;
+                    double mu = sum / m;
+                    double sq = 0;
+                    for (int n = 0; n < num; n++) {
+                        sq += sumSquaredDeviations(x, (n * channels + c) * spatial, spatial, mu);
                     }
+                    double var = sq / m;
+                    channelMean[c] = mu;
+                    invStd[c] = 1.0 / Math.sqrt(var + eps);
+                    double biasCorrection = m > 1 ? (double) m / (m - 1) : 1.0;
+                    meanSum[c] = (float) (mu + f * meanSum[c]);
+                    varSum[c] = (float) (biasCorrection * var + f * varSum[c]);
                 }
-                double var = sq / m;
-                channelMean[c] = mu;
-                invStd[c] = 1.0 / Math.sqrt(var + eps);
-                double biasCorrection = m > 1 ? (double) m / (m - 1) : 1.0;
-                meanSum[c] = (float) (mu + f * meanSum[c]);
-                varSum[c] = (float) (biasCorrection * var + f * varSum[c]);
-            }
+            });
             factor[0] = f * factor[0] + 1;
         }
-        for (int n = 0; n < num; n++) {
-            for (int c = 0; c < channels; c++) {
-                int base = (n * channels + c) * spatial;
-                double mu = channelMean[c];
-                double is = invStd[c];
+        par().forChunks(num * channels, spatial, (chunk, p0, p1) -> {
+            for (int p = p0; p < p1; p++) {
+                int base = p * spatial;
+                double mu = channelMean[p % channels];
+                double is = invStd[p % channels];
                 for (int i = 0; i < spatial; i++) {
                     float v = (float) ((x[base + i] - mu) * is);
                     xNorm[base + i] = v;
                     y[base + i] = v;
                 }
             }
+        });
+    }
+
+    /** {@code sum((x[i] - mu)^2)} over {@code x[off..off+n)}, in double, four partial sums interleaved. */
+    private static double sumSquaredDeviations(float[] x, int off, int n, double mu) {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int i = 0;
+        for (; i + 3 < n; i += 4) {
+            double d0 = x[off + i] - mu, d1 = x[off + i + 1] - mu, d2 = x[off + i + 2] - mu, d3 = x[off + i + 3] - mu;
+            s0 += d0 * d0;
+            s1 += d1 * d1;
+            s2 += d2 * d2;
+            s3 += d3 * d3;
         }
+        for (; i < n; i++) {
+            double d = x[off + i] - mu;
+            s0 += d * d;
+        }
+        return (s0 + s1) + (s2 + s3);
     }
 
     @Override
@@ -202,7 +216,12 @@ public final class BatchNorm extends Layer {
         float[] dy = top.get(0).dx();     // (N, C, S)
         float[] dx = bottom.get(0).dx();  // (N, C, S); may be dy itself (in place)
         int m = num * spatial;
-        for (int c = 0; c < channels; c++) {
+        // Channels are independent: chunks of channels on the compute threads.
+        par().forChunks(channels, 4L * m, (chunk, c0, c1) -> backwardChannels(dy, dx, m, c0, c1));
+    }
+
+    private void backwardChannels(float[] dy, float[] dx, int m, int c0, int c1) {
+        for (int c = c0; c < c1; c++) {
             double is = invStd[c];
             if (useGlobalStats) {
                 // dx = dy / sqrt(var + eps): mean and var are constants
@@ -218,10 +237,8 @@ public final class BatchNorm extends Layer {
             double sumDyY = 0;
             for (int n = 0; n < num; n++) {
                 int base = (n * channels + c) * spatial;
-                for (int i = 0; i < spatial; i++) {
-                    sumDy += dy[base + i];
-                    sumDyY += (double) dy[base + i] * xNorm[base + i];
-                }
+                sumDy += Elementwise.sum(spatial, dy, base);
+                sumDyY += Elementwise.dot(spatial, dy, base, xNorm, base);
             }
             double meanDy = sumDy / m;
             double meanDyY = sumDyY / m;

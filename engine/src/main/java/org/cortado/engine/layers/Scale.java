@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.List;
 import org.cortado.engine.config.Json;
 import org.cortado.engine.fill.Filler;
+import org.cortado.engine.ops.Elementwise;
 import org.cortado.engine.tensor.Blob;
 import org.cortado.engine.tensor.Shapes;
 
@@ -115,16 +116,18 @@ public final class Scale extends Layer {
         if (top.get(0) == bottom.get(0)) {
             System.arraycopy(x, 0, xCopy, 0, bottom.get(0).count());
         }
-        for (int o = 0; o < outer; o++) {
-            for (int d = 0; d < dim; d++) {
-                int base = (o * dim + d) * inner;
-                float sd = s[d];
-                float bd = b == null ? 0f : b[d];
-                for (int i = 0; i < inner; i++) {
-                    y[base + i] = x[base + i] * sd + bd;
+        par().forChunks(dim, (long) outer * inner, (chunk, d0, d1) -> {
+            for (int o = 0; o < outer; o++) {
+                for (int d = d0; d < d1; d++) {
+                    int base = (o * dim + d) * inner;
+                    float sd = s[d];
+                    float bd = b == null ? 0f : b[d];
+                    for (int i = 0; i < inner; i++) {
+                        y[base + i] = x[base + i] * sd + bd;
+                    }
                 }
             }
-        }
+        });
     }
 
     @Override
@@ -133,46 +136,42 @@ public final class Scale extends Layer {
         float[] x = top.get(0) == bottom.get(0) ? xCopy : bottom.get(0).x();
         Blob sBlob = scale(bottom);
         float[] s = sBlob.x();                                           // (dim)
-        if (biasTerm) {
-            float[] db = param(biasIndex).dx();                          // (dim), accumulated
-            for (int d = 0; d < dim; d++) {
-                double sum = 0;
-                for (int o = 0; o < outer; o++) {
-                    int base = (o * dim + d) * inner;
-                    for (int i = 0; i < inner; i++) {
-                        sum += dy[base + i];
-                    }
-                }
-                db[d] += (float) sum;
-            }
-        }
+        float[] db = biasTerm ? param(biasIndex).dx() : null;            // (dim), accumulated
         boolean scaleIsBottom = bottom.size() > 1;
-        if (!scaleIsBottom || propagateDown[1]) {
-            float[] ds = sBlob.dx();                                     // (dim)
-            for (int d = 0; d < dim; d++) {
-                double sum = 0;
+        float[] ds = !scaleIsBottom || propagateDown[1] ? sBlob.dx() : null; // (dim)
+        float[] dx = propagateDown[0] ? bottom.get(0).dx() : null;       // may be dy itself (in place)
+        // Channels are independent: each chunk of channels reduces its own db/ds entries, then scales dx.
+        par().forChunks(dim, 3L * outer * inner, (chunk, d0, d1) -> {
+            for (int d = d0; d < d1; d++) {
+                double sumDy = 0;
+                double sumDyX = 0;
                 for (int o = 0; o < outer; o++) {
                     int base = (o * dim + d) * inner;
-                    for (int i = 0; i < inner; i++) {
-                        sum += (double) dy[base + i] * x[base + i];
+                    if (db != null) {
+                        sumDy += Elementwise.sum(inner, dy, base);
+                    }
+                    if (ds != null) {
+                        sumDyX += Elementwise.dot(inner, dy, base, x, base);
                     }
                 }
-                // a param accumulates; a bottom's diff is written
-                ds[d] = scaleIsBottom ? (float) sum : ds[d] + (float) sum;
-            }
-        }
-        if (propagateDown[0]) {
-            float[] dx = bottom.get(0).dx();                             // may be dy itself (in place)
-            for (int o = 0; o < outer; o++) {
-                for (int d = 0; d < dim; d++) {
-                    int base = (o * dim + d) * inner;
+                if (db != null) {
+                    db[d] += (float) sumDy;
+                }
+                if (ds != null) {
+                    // a param accumulates; a bottom's diff is written
+                    ds[d] = scaleIsBottom ? (float) sumDyX : ds[d] + (float) sumDyX;
+                }
+                if (dx != null) {
                     float sd = s[d];
-                    for (int i = 0; i < inner; i++) {
-                        dx[base + i] = dy[base + i] * sd;
+                    for (int o = 0; o < outer; o++) {
+                        int base = (o * dim + d) * inner;
+                        for (int i = 0; i < inner; i++) {
+                            dx[base + i] = dy[base + i] * sd;
+                        }
                     }
                 }
             }
-        }
+        });
     }
 
     /** Forward FLOPs: one per element, two with the bias (see {@link Layer#flops}). */

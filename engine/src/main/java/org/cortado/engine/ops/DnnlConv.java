@@ -94,7 +94,7 @@ final class DnnlConv {
     }
 
     private record Backward(Step weights, Operand wx, Operand wdy, Operand wdw, MemorySegment wdb,
-                            Step data, Operand ddy, Operand dw, Operand ddx) {}
+                            Step data, Operand ddy, Operand dw, Operand ddx, boolean dyShared) {}
 
     /** The native objects of one plan, destroyed when the plan becomes unreachable. */
     private static final class Native implements Runnable {
@@ -213,12 +213,15 @@ final class DnnlConv {
             wargs.addAll(List.of(Dnnl.ARG_DIFF_BIAS, wdb));
         }
         Step weights = step(wPd, wargs);
-        Operand ddy = operand(yMd, Dnnl.queryMd(dPd, Dnnl.QUERY_DIFF_DST_MD), true, Y_USER, DY_INT2, yFloats);
+        // When both passes want dy in the same layout, the data pass reads what the weights pass reordered.
+        MemorySegment ddyMd = Dnnl.queryMd(dPd, Dnnl.QUERY_DIFF_DST_MD);
+        boolean dyShared = Dnnl.mdEqual(Dnnl.queryMd(wPd, Dnnl.QUERY_DIFF_DST_MD), ddyMd);
+        Operand ddy = operand(yMd, ddyMd, true, Y_USER, dyShared ? Y_INT : DY_INT2, yFloats);
         Operand dw = operand(wMd, Dnnl.queryMd(dPd, Dnnl.QUERY_WEIGHTS_MD), true, W_USER, W_INT, wFloats);
         Operand ddx = operand(xMd, Dnnl.queryMd(dPd, Dnnl.QUERY_DIFF_SRC_MD), false, X_USER, DX_INT, xFloats);
         Step data = step(dPd, List.of(Dnnl.ARG_DIFF_DST, ddy.used(), Dnnl.ARG_WEIGHTS, dw.used(),
                 Dnnl.ARG_DIFF_SRC, ddx.used()));
-        bwd = new Backward(weights, wx, wdy, wdw, wdb, data, ddy, dw, ddx);
+        bwd = new Backward(weights, wx, wdy, wdw, wdb, data, ddy, dw, ddx, dyShared);
         return bwd;
     }
 
@@ -342,7 +345,15 @@ final class DnnlConv {
                 }
             }
             if (dx != null) {
-                load(p.ddy(), dy, yFloats);
+                if (dw == null && db == null) {
+                    load(p.ddy(), dy, yFloats);
+                } else {
+                    // dy is already in the plain buffer, and in the shared layout when dyShared.
+                    p.ddy().bind();
+                    if (!p.dyShared() && p.ddy().reorder() != null) {
+                        p.ddy().reorder().run();
+                    }
+                }
                 load(p.dw(), w, wFloats);
                 p.ddx().bind();
                 p.data().run();

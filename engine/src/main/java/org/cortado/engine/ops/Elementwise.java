@@ -35,13 +35,23 @@ public final class Elementwise {
         }
     }
 
-    /** Dot product accumulated in double. */
+    /**
+     * Dot product accumulated in double, in four interleaved partial sums: independent dependency
+     * chains let the CPU overlap the additions (one chain is bound by the add latency).
+     */
     public static double dot(int n, float[] x, int xOff, float[] y, int yOff) {
-        double s = 0;
-        for (int i = 0; i < n; i++) {
-            s += (double) x[xOff + i] * y[yOff + i];
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int i = 0;
+        for (; i + 3 < n; i += 4) {
+            s0 += (double) x[xOff + i] * y[yOff + i];
+            s1 += (double) x[xOff + i + 1] * y[yOff + i + 1];
+            s2 += (double) x[xOff + i + 2] * y[yOff + i + 2];
+            s3 += (double) x[xOff + i + 3] * y[yOff + i + 3];
         }
-        return s;
+        for (; i < n; i++) {
+            s0 += (double) x[xOff + i] * y[yOff + i];
+        }
+        return (s0 + s1) + (s2 + s3);
     }
 
     /** Sum of squares accumulated in double. */
@@ -58,12 +68,19 @@ public final class Elementwise {
         return s;
     }
 
-    /** Sum accumulated in double. */
+    /** Sum accumulated in double, in four interleaved partial sums (see {@link #dot}). */
     public static double sum(int n, float[] x, int off) {
-        double s = 0;
-        for (int i = 0; i < n; i++) {
-            s += x[off + i];
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int i = 0;
+        for (; i + 3 < n; i += 4) {
+            s0 += x[off + i];
+            s1 += x[off + i + 1];
+            s2 += x[off + i + 2];
+            s3 += x[off + i + 3];
         }
-        return s;
+        for (; i < n; i++) {
+            s0 += x[off + i];
+        }
+        return (s0 + s1) + (s2 + s3);
     }
 }
