@@ -31,12 +31,8 @@ public final class Conv {
         final Scratch dws = new Scratch();
         final Scratch dbs = new Scratch();
         private DnnlConv dnnl;
-        private boolean dnnlRefused;
-        private int dnnlN;
-        private ConvGeom dnnlGeom;
-        private int dnnlOutC;
-        private int dnnlGroup;
-        private boolean dnnlBias;
+        /** The geometry {@link #dnnl} was made (or refused, when null) for. */
+        private DnnlConv.Key dnnlKey;
 
         /** Which oneDNN implementations the last call used, or "im2col + GEMM". */
         public String implementation() {
@@ -48,20 +44,11 @@ public final class Conv {
             if (!dnnlEnabled) {
                 return null;
             }
-            if (dnnl != null && dnnl.matches(n, g, outC, group, bias)) {
-                return dnnl;
+            DnnlConv.Key key = new DnnlConv.Key(n, g, outC, group, bias);
+            if (!key.equals(dnnlKey)) {
+                dnnl = DnnlConv.create(key);
+                dnnlKey = key;
             }
-            if (dnnlRefused && n == dnnlN && g.equals(dnnlGeom) && outC == dnnlOutC && group == dnnlGroup
-                    && bias == dnnlBias) {
-                return null;
-            }
-            dnnl = DnnlConv.create(n, g, outC, group, bias);
-            dnnlRefused = dnnl == null;
-            dnnlN = n;
-            dnnlGeom = g;
-            dnnlOutC = outC;
-            dnnlGroup = group;
-            dnnlBias = bias;
             return dnnl;
         }
     }

@@ -176,10 +176,6 @@ final class Dnnl {
         return t instanceof RuntimeException re ? re : new CortadoException(what + " failed: " + t, t);
     }
 
-    static MemorySegment engine() {
-        return ENGINE;
-    }
-
     /** A {@code dnnl_dims_t} holding {@code v}. */
     static MemorySegment dims(Arena a, long... v) {
         MemorySegment s = a.allocate(ValueLayout.JAVA_LONG, MAX_NDIMS);

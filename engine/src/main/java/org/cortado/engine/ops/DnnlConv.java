@@ -116,8 +116,16 @@ final class DnnlConv {
         }
     }
 
+    /** What a plan is made for: batch, geometry, output channels, groups, and whether there is a bias. */
+    record Key(int n, ConvGeom g, int outC, int group, boolean bias) {}
+
     /** The plan for this geometry, or null when oneDNN is unavailable or cannot run it. */
-    static DnnlConv create(int n, ConvGeom g, int outC, int group, boolean bias) {
+    static DnnlConv create(Key key) {
+        int n = key.n();
+        ConvGeom g = key.g();
+        int outC = key.outC();
+        int group = key.group();
+        boolean bias = key.bias();
         if (!Dnnl.available() || n < 1) {
             return null;
         }
@@ -375,10 +383,6 @@ final class DnnlConv {
     /** Floats of scratch {@link #backward} needs: the weights' size (and at least the bias's). */
     int scratchFloats() {
         return (int) Math.max(wFloats, outC);
-    }
-
-    boolean matches(int n, ConvGeom g, int outC, int group, boolean bias) {
-        return this.n == n && this.g.equals(g) && this.outC == outC && this.group == group && this.bias == bias;
     }
 
     /** Growable native buffers, one per operand role; only touched under {@link #LOCK}. */

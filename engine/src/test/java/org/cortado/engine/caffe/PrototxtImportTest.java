@@ -11,7 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.Map;
-import java.util.SplittableRandom;
+import org.cortado.engine.Batches;
 import org.cortado.engine.ConfigException;
 import org.cortado.engine.Configs;
 import org.cortado.engine.config.CortadoConfig;
@@ -59,7 +59,7 @@ class PrototxtImportTest {
     void convertedLenetTrains() {
         var r = PrototxtImport.convert(fixture("lenet_train_test.prototxt"), new int[] {1, 28, 28});
         try (Trainer t = new Trainer(load(r))) {
-            var batch = batch(8, 1, 28, 28, 10);
+            var batch = Batches.learnable(8, 1, 28, 28, 10, 7);
             double first = t.step(batch).loss();
             double last = first;
             for (int i = 0; i < 5; i++) {
@@ -86,7 +86,7 @@ class PrototxtImportTest {
             assertTrue(ours.get(i).equals(BY_VALUE, layers.get(i)), "layer " + i + ": " + layers.get(i) + " vs " + ours.get(i));
         }
         try (Trainer t = new Trainer(load(r))) {
-            var batch = batch(4, 3, 32, 32, 10);
+            var batch = Batches.learnable(4, 3, 32, 32, 10, 7);
             assertEquals(Math.log(10), t.step(batch).loss(), 0.05);
             assertTrue(Double.isFinite(t.step(batch).loss()));
         }
@@ -235,19 +235,5 @@ class PrototxtImportTest {
 
     private Path write(String name, String text) throws IOException {
         return Files.writeString(tmp.resolve(name), text);
-    }
-
-    static Map<String, Tensor> batch(int n, int c, int h, int w, int classes) {
-        SplittableRandom r = new SplittableRandom(7);
-        Tensor x = new Tensor(n, c, h, w);
-        Tensor y = new Tensor(n);
-        for (int i = 0; i < n; i++) {
-            int label = r.nextInt(classes);
-            y.data()[i] = label;
-            for (int j = 0; j < c * h * w; j++) {
-                x.data()[i * c * h * w + j] = (float) (0.1 * r.nextGaussian()) + (j % w == label ? 1f : 0f);
-            }
-        }
-        return Map.of("data", x, "label", y);
     }
 }

@@ -3,6 +3,7 @@ package org.cortado.engine.train;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Map;
+import org.cortado.engine.Batches;
 import org.cortado.engine.Configs;
 import org.cortado.engine.tensor.Tensor;
 import org.junit.jupiter.api.Test;
@@ -34,7 +35,7 @@ class CatalogueNetTest {
         try (Trainer t = new Trainer(cfg)) {
             double first = Double.NaN;
             double last = Double.NaN;
-            Map<String, Tensor> batch = TrainerTest.learnable(6, 1, 8, 8, 3, 7);
+            Map<String, Tensor> batch = Batches.learnable(6, 1, 8, 8, 3, 7);
             for (int i = 0; i < 30; i++) {
                 last = t.step(batch).loss();
                 first = i == 0 ? last : first;

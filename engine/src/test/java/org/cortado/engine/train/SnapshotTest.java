@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import org.cortado.engine.Batches;
 import org.cortado.engine.Configs;
 import org.cortado.engine.WeightsException;
 import org.cortado.engine.config.CortadoConfig;
@@ -28,7 +29,7 @@ class SnapshotTest {
     private static final String SOLVER = "'base_lr':0.05,'momentum':0.9,'weight_decay':0.001,'lr_policy':'inv','gamma':0.01,'power':0.75";
 
     private static Map<String, Tensor> batch(int step) {
-        return TrainerTest.learnable(6, 1, 8, 8, 3, 100 + step);
+        return Batches.learnable(6, 1, 8, 8, 3, 100 + step);
     }
 
     /**

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
+import org.cortado.engine.Batches;
 import org.cortado.engine.Configs;
 import org.cortado.engine.config.CortadoConfig;
 import org.cortado.engine.solver.Param;
@@ -13,29 +13,11 @@ import org.cortado.engine.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
 class TrainerTest {
-    /** A batch where the class is written into the image (a bright row), so the net can learn it. */
-    static Map<String, Tensor> learnable(int n, int c, int h, int w, int classes, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        Tensor x = new Tensor(n, c, h, w);
-        Tensor y = new Tensor(n);
-        for (int i = 0; i < n; i++) {
-            int label = r.nextInt(classes);
-            y.data()[i] = label;
-            for (int j = 0; j < c * h * w; j++) {
-                x.data()[i * c * h * w + j] = (float) (0.1 * r.nextGaussian());
-            }
-            for (int col = 0; col < w; col++) {
-                x.data()[i * c * h * w + (label % h) * w + col] += 1f;
-            }
-        }
-        return Map.of("data", x, "label", y);
-    }
-
     @Test
     void lenetLearnsAndTheTestNetSeesTheSameWeights() {
         CortadoConfig cfg = Configs.load("lenet-fashion-mnist.json");
         try (Trainer t = new Trainer(cfg)) {
-            var batch = learnable(16, 1, 28, 28, 10, 1);
+            var batch = Batches.learnable(16, 1, 28, 28, 10, 1);
             double first = t.step(batch).loss();
             double last = first;
             for (int i = 0; i < 30; i++) {
@@ -52,7 +34,7 @@ class TrainerTest {
     @Test
     void cifar10QuickTrainsAStep() {
         try (Trainer t = new Trainer(Configs.load("cifar10-quick.json"))) {
-            var batch = learnable(4, 3, 32, 32, 10, 2);
+            var batch = Batches.learnable(4, 3, 32, 32, 10, 2);
             double loss = t.step(batch).loss();
             assertEquals(Math.log(10), loss, 0.05, "tiny initial weights give a uniform softmax");
             assertTrue(Double.isFinite(t.step(batch).loss()));
@@ -68,7 +50,7 @@ class TrainerTest {
                 + "{'name':'ip','type':'InnerProduct','bottom':'conv','top':'ip','num_output':4,'weight_filler':{'type':'xavier'}},"
                 + "{'name':'loss','type':'SoftmaxWithLoss','bottom':['ip','label'],'top':'loss'}";
         String solver = "'base_lr':0.1,'momentum':0.9,'weight_decay':0.01";
-        var whole = learnable(8, 1, 6, 6, 4, 9);
+        var whole = Batches.learnable(8, 1, 6, 6, 4, 9);
         var firstHalf = slice(whole, 0, 4);
         var secondHalf = slice(whole, 4, 8);
         try (Trainer big = new Trainer(Configs.net(layers, solver));
@@ -99,7 +81,7 @@ class TrainerTest {
     @Test
     void sameSeedSameWeights() {
         CortadoConfig cfg = Configs.load("lenet-fashion-mnist.json");
-        var batch = learnable(8, 1, 28, 28, 10, 4);
+        var batch = Batches.learnable(8, 1, 28, 28, 10, 4);
         try (Trainer a = new Trainer(cfg); Trainer b = new Trainer(cfg)) {
             for (int i = 0; i < 3; i++) {
                 a.step(batch);
