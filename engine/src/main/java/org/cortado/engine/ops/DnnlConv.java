@@ -203,8 +203,14 @@ final class DnnlConv {
         MemorySegment anyY = md(Dnnl.TAG_ANY, n, outC, g.outH(), g.outW());
         MemorySegment anyW = group == 1 ? md(Dnnl.TAG_ANY, outC, c, g.kh(), g.kw())
                 : md(Dnnl.TAG_ANY, group, outC / group, c / group, g.kh(), g.kw());
-        MemorySegment wPd = pd(Dnnl.convBackwardWeightsPd(a, anyX, anyW, bias ? bMd : MemorySegment.NULL, anyY,
-                strides, dilates, padL, padR, fwdPd));
+        // The weights pass reads x in the layout the forward chose: for a first layer (1 or 3 channels)
+        // that is plain NCHW, where "any" would pad the channels to a block of 8 and do 8x the work.
+        MemorySegment wPd = pd(Dnnl.convBackwardWeightsPd(a, Dnnl.queryMd(fwdPd, Dnnl.QUERY_SRC_MD), anyW,
+                bias ? bMd : MemorySegment.NULL, anyY, strides, dilates, padL, padR, fwdPd));
+        if (wPd == null) {
+            wPd = pd(Dnnl.convBackwardWeightsPd(a, anyX, anyW, bias ? bMd : MemorySegment.NULL, anyY,
+                    strides, dilates, padL, padR, fwdPd));
+        }
         MemorySegment dPd = pd(Dnnl.convBackwardDataPd(a, anyX, anyW, anyY, strides, dilates, padL, padR, fwdPd));
         if (wPd == null || dPd == null) {
             throw new org.cortado.engine.CortadoException("oneDNN has a forward but no backward convolution for "

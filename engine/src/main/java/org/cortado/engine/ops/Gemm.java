@@ -41,18 +41,37 @@ public final class Gemm {
         Blas.sgemm(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
     }
 
-    /** The fast GEMM with the rows of C split across {@code par}'s threads. */
+    /**
+     * The fast GEMM with C split across {@code par}'s threads: by rows when C is at least as tall as it
+     * is wide, otherwise by column blocks of {@link #COLUMN_BLOCK}. Each thread packs only the part of
+     * op(A) or op(B) its slice reads, so the split follows the larger dimension (an InnerProduct's
+     * forward, batch x outputs, is usually wide).
+     */
     public static void gemm(Parallel par, boolean transA, boolean transB, int m, int n, int k, float alpha,
                             float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                             float beta, float[] c, int cOff, int ldc) {
         check(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
-        par.forChunks(m, 2L * n * k, (chunk, i0, i1) -> {
-            // Rows i0..i1 of op(A): for A stored k x m (transA) they start at column i0.
-            int aStart = aOff + (transA ? i0 : i0 * lda);
-            Blas.sgemm(transA, transB, i1 - i0, n, k, alpha, a, aStart, lda, b, bOff, ldb,
-                    beta, c, cOff + i0 * ldc, ldc);
+        if (m >= n) {
+            par.forChunks(m, 2L * n * k, (chunk, i0, i1) -> {
+                // Rows i0..i1 of op(A): for A stored k x m (transA) they start at column i0.
+                int aStart = aOff + (transA ? i0 : i0 * lda);
+                Blas.sgemm(transA, transB, i1 - i0, n, k, alpha, a, aStart, lda, b, bOff, ldb,
+                        beta, c, cOff + i0 * ldc, ldc);
+            });
+            return;
+        }
+        int blocks = Math.ceilDiv(n, COLUMN_BLOCK);
+        par.forChunks(blocks, 2L * COLUMN_BLOCK * m * k, (chunk, q0, q1) -> {
+            int j0 = q0 * COLUMN_BLOCK, j1 = Math.min(n, q1 * COLUMN_BLOCK);
+            // Columns j0..j1 of op(B): for B stored n x k (transB) they start at row j0.
+            int bStart = bOff + (transB ? j0 * ldb : j0);
+            Blas.sgemm(transA, transB, m, j1 - j0, k, alpha, a, aOff, lda, b, bStart, ldb,
+                    beta, c, cOff + j0, ldc);
         });
     }
+
+    /** Columns per unit when {@link #gemm(Parallel, ...)} splits C by columns (a multiple of the SIMD width). */
+    static final int COLUMN_BLOCK = 16;
 
     private static void check(boolean transA, boolean transB, int m, int n, int k,
                               float[] a, int aOff, int lda, float[] b, int bOff, int ldb,

@@ -173,64 +173,43 @@ public final class Pooling {
     /**
      * Fast MAX forward with argmax. The obvious loop ({@code if (v > best)} per element) mispredicts
      * about half its branches on real activations, and C2 does not turn that float compare into a
-     * conditional move; so here values are compared as integers ({@link #orderKey}, same order as
-     * the floats) and the winner is selected with arithmetic, no branch. For each output row the
-     * kernel offsets are the outer loops and the output columns the inner one (long, independent);
-     * columns whose window is clipped by padding go through the plain loop. Ties keep the first
-     * position in row-major order, as Caffe's {@code >} does; {@code y} is the winner's own value.
+     * conditional move. So for the common 2x2 and 3x3 windows that lie wholly inside the image, values
+     * are compared as integers ({@link #orderKey}, same order as the floats), the winner is selected
+     * with arithmetic, no branch, and the window is reduced as a tree (each row, then the rows), which
+     * keeps the dependency chains short. Other windows (other sizes, clipped by padding or by ceil
+     * rounding) go through the plain loop. Ties keep the first position in row-major order, as Caffe's
+     * {@code >} does; {@code y} is the winner's own value.
      */
     public static void maxForward(Parallel par, Geom g, int planes, float[] x, float[] y, int[] mask) {
-        final int oh = g.outH(), ow = g.outW(), in = g.inSize(), w = g.w(), sw = g.sw();
-        final int lo = Math.min(ow, Math.ceilDiv(g.pw(), sw));
-        final int hiRaw = g.w() + g.pw() - g.kw() < 0 ? 0 : Math.floorDiv(g.w() + g.pw() - g.kw(), sw) + 1;
-        final int hi = Math.max(lo, Math.min(ow, hiRaw));
-        par.forChunks(planes, (long) oh * ow * g.kh() * g.kw(), (chunk, p0, p1) -> {
-            int[] bk = new int[ow];
+        final int oh = g.outH(), ow = g.outW(), in = g.inSize(), h = g.h(), w = g.w();
+        final int kh = g.kh(), kw = g.kw(), sh = g.sh(), sw = g.sw(), ph = g.ph(), pw = g.pw();
+        final int square = kh == kw && (kh == 2 || kh == 3) ? kh : 0;
+        // Output columns lo..hi have windows inside the image horizontally.
+        final int lo = Math.min(ow, Math.ceilDiv(pw, sw));
+        final int hi = w + pw - kw < 0 ? lo : Math.max(lo, Math.min(ow, Math.floorDiv(w + pw - kw, sw) + 1));
+        par.forChunks(planes, (long) oh * ow * kh * kw, (chunk, p0, p1) -> {
             for (int p = p0; p < p1; p++) {
                 int xb = p * in;
                 for (int oy = 0; oy < oh; oy++) {
                     int yr = (p * oh + oy) * ow;
-                    int y0 = oy * g.sh() - g.ph();
-                    int r0 = Math.max(y0, 0), r1 = Math.min(y0 + g.kh(), g.h());
-                    // Interior columns: every window is (r0..r1) x (ox*sw - pw .. + kw), inside the image.
-                    for (int ox = lo; ox < hi; ox++) {
-                        int idx = r0 * w + ox * sw - g.pw();
-                        bk[ox] = orderKey(x[xb + idx]);
-                        mask[yr + ox] = idx;
+                    int y0 = oy * sh - ph;
+                    int r0 = Math.max(y0, 0), r1 = Math.min(y0 + kh, h);
+                    int fastFrom = square != 0 && r1 - r0 == kh ? lo : ow;
+                    int fastTo = fastFrom == ow ? ow : hi;
+                    for (int ox = 0; ox < fastFrom; ox++) {
+                        mask[yr + ox] = maxWindow(x, xb, w, r0, r1, ox * sw - pw, kw);
                     }
-                    for (int iy = r0; iy < r1; iy++) {
-                        for (int j = iy == r0 ? 1 : 0; j < g.kw(); j++) {
-                            int off = iy * w + j - g.pw();
-                            for (int ox = lo; ox < hi; ox++) {
-                                int idx = off + ox * sw;
-                                int kv = orderKey(x[xb + idx]);
-                                int b = bk[ox];
-                                int gt = (int) (((long) b - kv) >>> 63); // 1 when kv > b, else 0
-                                bk[ox] = b + gt * (kv - b);
-                                mask[yr + ox] += gt * (idx - mask[yr + ox]);
-                            }
+                    if (square == 2) {
+                        for (int ox = fastFrom; ox < fastTo; ox++) {
+                            mask[yr + ox] = max2x2(x, xb, r0 * w + ox * sw - pw, w);
+                        }
+                    } else if (square == 3) {
+                        for (int ox = fastFrom; ox < fastTo; ox++) {
+                            mask[yr + ox] = max3x3(x, xb, r0 * w + ox * sw - pw, w);
                         }
                     }
-                    // Border columns: windows clipped by the padding.
-                    for (int ox = 0; ox < ow; ox++) {
-                        if (ox == lo && hi > lo) {
-                            ox = hi - 1;
-                            continue;
-                        }
-                        int x0 = ox * sw - g.pw();
-                        int c0 = Math.max(x0, 0), c1 = Math.min(x0 + g.kw(), w);
-                        int arg = r0 * w + c0;
-                        float best = x[xb + arg];
-                        for (int iy = r0; iy < r1; iy++) {
-                            for (int ix = c0; ix < c1; ix++) {
-                                float v = x[xb + iy * w + ix];
-                                if (v > best) {
-                                    best = v;
-                                    arg = iy * w + ix;
-                                }
-                            }
-                        }
-                        mask[yr + ox] = arg;
+                    for (int ox = fastTo; ox < ow; ox++) {
+                        mask[yr + ox] = maxWindow(x, xb, w, r0, r1, ox * sw - pw, kw);
                     }
                     for (int ox = 0; ox < ow; ox++) {
                         y[yr + ox] = x[xb + mask[yr + ox]];
@@ -238,6 +217,63 @@ public final class Pooling {
                 }
             }
         });
+    }
+
+    /** The first position of the largest value in rows r0..r1 and columns x0..x0+kw clipped to the image. */
+    private static int maxWindow(float[] x, int xb, int w, int r0, int r1, int x0, int kw) {
+        int c0 = Math.max(x0, 0), c1 = Math.min(x0 + kw, w);
+        int arg = r0 * w + c0;
+        float best = x[xb + arg];
+        for (int iy = r0; iy < r1; iy++) {
+            for (int ix = c0; ix < c1; ix++) {
+                float v = x[xb + iy * w + ix];
+                if (v > best) {
+                    best = v;
+                    arg = iy * w + ix;
+                }
+            }
+        }
+        return arg;
+    }
+
+    /** {@link #maxWindow} for a 2x2 window at plane offset {@code i} (wholly inside the image). */
+    private static int max2x2(float[] x, int xb, int i, int w) {
+        int j = i + w;
+        int a = orderKey(x[xb + i]), b = orderKey(x[xb + i + 1]);
+        int c = orderKey(x[xb + j]), d = orderKey(x[xb + j + 1]);
+        int g0 = later(a, b), g1 = later(c, d);
+        int top = pick(a, b, g0), bottom = pick(c, d, g1);
+        return pick(i + (g0 & 1), j + (g1 & 1), later(top, bottom));
+    }
+
+    /** {@link #maxWindow} for a 3x3 window at plane offset {@code i} (wholly inside the image). */
+    private static int max3x3(float[] x, int xb, int i, int w) {
+        int j = i + w, k = j + w;
+        int a0 = orderKey(x[xb + i]), a1 = orderKey(x[xb + i + 1]), a2 = orderKey(x[xb + i + 2]);
+        int b0 = orderKey(x[xb + j]), b1 = orderKey(x[xb + j + 1]), b2 = orderKey(x[xb + j + 2]);
+        int c0 = orderKey(x[xb + k]), c1 = orderKey(x[xb + k + 1]), c2 = orderKey(x[xb + k + 2]);
+        // Each row: its first two, then the third; positions as 0, 1, 2 within the row.
+        int ga = later(a0, a1), gb = later(b0, b1), gc = later(c0, c1);
+        int ka = pick(a0, a1, ga), kb = pick(b0, b1, gb), kc = pick(c0, c1, gc);
+        int ha = later(ka, a2), hb = later(kb, b2), hc = later(kc, c2);
+        int ia = pick(i + (ga & 1), i + 2, ha), ib = pick(j + (gb & 1), j + 2, hb), ic = pick(k + (gc & 1), k + 2, hc);
+        ka = pick(ka, a2, ha);
+        kb = pick(kb, b2, hb);
+        kc = pick(kc, c2, hc);
+        // Then the rows, the upper one winning ties.
+        int gab = later(ka, kb);
+        int kab = pick(ka, kb, gab), iab = pick(ia, ib, gab);
+        return pick(iab, ic, later(kab, kc));
+    }
+
+    /** -1 when {@code second > first} (the second wins), else 0; computed without a branch. */
+    private static int later(int first, int second) {
+        return (int) (((long) first - second) >> 63);
+    }
+
+    /** {@code second} where {@code mask} is -1, else {@code first}. */
+    private static int pick(int first, int second, int mask) {
+        return first ^ ((first ^ second) & mask);
     }
 
     /**

@@ -86,6 +86,15 @@ class ConvolutionTest {
         new GradientChecker().checkAll(conv, list(x), list(new Blob("y")));
     }
 
+    /** A first layer (1 or 3 input channels), where oneDNN reads x in plain NCHW for the weights pass. */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 3})
+    void firstLayerGradientsMatchCentralDifferences(int channels) {
+        Layer conv = layer("Convolution", "conv", "\"num_output\":8,\"kernel_size\":3,\"pad\":1," + FILLERS);
+        Blob x = random("x", 2, channels, 6, 6);
+        new GradientChecker().checkAll(conv, list(x), list(new Blob("y")));
+    }
+
     /** Images too large to batch side by side: one image per GEMM, written straight into NCHW. */
     @Test
     void largeImagesTakeTheOneImagePerGemmPath() {
