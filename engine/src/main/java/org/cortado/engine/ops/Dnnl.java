@@ -20,8 +20,9 @@ import org.cortado.engine.CortadoException;
  * {@link Blas} does for OpenBLAS. When the natives cannot be loaded (another platform, a broken install) {@link #available()}
  * is false, {@link #unavailableReason()} says why, and convolutions use im2col + GEMM instead.
  *
- * <p>Threads: oneDNN runs on its OpenMP pool; {@link #setThreads} sets how many threads the calling
- * thread's next primitive uses, so the engine's thread count is respected.
+ * <p>Threads: oneDNN runs on the OpenMP team of {@link OpenMp} (which the engine's other layers share);
+ * {@link OpenMp#setThreads} sets how many threads the calling thread's next primitive uses, so the
+ * engine's thread count is respected.
  */
 final class Dnnl {
     static final int F32 = 3;
@@ -73,20 +74,18 @@ final class Dnnl {
     private static final MethodHandle STREAM_WAIT;
     private static final MethodHandle MEMORY_SET_DATA_HANDLE;
     private static final MethodHandle PD_QUERY;
-    private static final MethodHandle OMP_SET_NUM_THREADS;
 
     static {
         String reason = null;
         MemorySegment engine = null;
         MemorySegment stream = null;
-        MethodHandle[] h = new MethodHandle[19];
+        MethodHandle[] h = new MethodHandle[18];
         try {
-            // The preset's own Loader.load would also pull in its OpenCL binding; we need only the two
-            // libraries: OpenMP first, so that oneDNN's dependency on it resolves to this copy.
-            String dir = "/org/bytedeco/dnnl/" + Loader.getPlatform() + "/";
-            SymbolLookup gomp = SymbolLookup.libraryLookup(Loader.cacheResource(dir + "libgomp.so.1").toPath(),
-                    Arena.global());
-            SymbolLookup lib = SymbolLookup.libraryLookup(Loader.cacheResource(dir + "libdnnl.so.3").toPath(),
+            // The preset's own Loader.load would also pull in its OpenCL binding; we need only libdnnl, loaded
+            // after OpenMp's libgomp so that its dependency on OpenMP resolves to that copy.
+            SymbolLookup gomp = OpenMp.lookup();
+            SymbolLookup lib = SymbolLookup.libraryLookup(
+                    Loader.cacheResource("/org/bytedeco/dnnl/" + Loader.getPlatform() + "/libdnnl.so.3").toPath(),
                     Arena.global()).or(gomp);
             Linker linker = Linker.nativeLinker();
             ValueLayout.OfInt i = ValueLayout.JAVA_INT;
@@ -111,9 +110,8 @@ final class Dnnl {
             h[13] = bind(linker, lib, "dnnl_memory_create", FunctionDescriptor.of(i, p, p, p, p));
             h[14] = bind(linker, lib, "dnnl_memory_destroy", FunctionDescriptor.of(i, p));
             h[15] = bind(linker, lib, "dnnl_stream_wait", FunctionDescriptor.of(i, p));
-            h[16] = bind(linker, lib, "omp_set_num_threads", FunctionDescriptor.ofVoid(i));
-            h[17] = bind(linker, lib, "dnnl_memory_set_data_handle", FunctionDescriptor.of(i, p, p));
-            h[18] = bind(linker, lib, "dnnl_primitive_desc_query", FunctionDescriptor.of(i, p, i, i, p));
+            h[16] = bind(linker, lib, "dnnl_memory_set_data_handle", FunctionDescriptor.of(i, p, p));
+            h[17] = bind(linker, lib, "dnnl_primitive_desc_query", FunctionDescriptor.of(i, p, i, i, p));
             MethodHandle engineCreate = bind(linker, lib, "dnnl_engine_create", FunctionDescriptor.of(i, p, i, l));
             MethodHandle streamCreate = bind(linker, lib, "dnnl_stream_create", FunctionDescriptor.of(i, p, p, i));
             try (Arena a = Arena.ofConfined()) {
@@ -145,9 +143,8 @@ final class Dnnl {
         MEMORY_CREATE = h[13];
         MEMORY_DESTROY = h[14];
         STREAM_WAIT = h[15];
-        OMP_SET_NUM_THREADS = h[16];
-        MEMORY_SET_DATA_HANDLE = h[17];
-        PD_QUERY = h[18];
+        MEMORY_SET_DATA_HANDLE = h[16];
+        PD_QUERY = h[17];
     }
 
     private Dnnl() {}
@@ -372,15 +369,6 @@ final class Dnnl {
             check((int) STREAM_WAIT.invokeExact(STREAM), "dnnl_stream_wait");
         } catch (Throwable t) {
             throw wrap(t, "dnnl_primitive_execute");
-        }
-    }
-
-    /** OpenMP threads for the calling thread's next oneDNN primitives. */
-    static void setThreads(int threads) {
-        try {
-            OMP_SET_NUM_THREADS.invokeExact(threads);
-        } catch (Throwable t) {
-            throw wrap(t, "omp_set_num_threads");
         }
     }
 }

@@ -315,7 +315,7 @@ final class DnnlConv {
     /** {@code y = conv(x, w) + b} ({@code b} may be null only when the plan was made without bias). */
     void forward(int threads, float[] x, float[] w, float[] b, float[] y) {
         synchronized (LOCK) {
-            Dnnl.setThreads(threads);
+            OpenMp.setThreads(threads);
             load(fx, x, xFloats);
             load(fw, w, wFloats);
             fy.bind();
@@ -338,7 +338,7 @@ final class DnnlConv {
                   float[] scratch) {
         synchronized (LOCK) {
             Backward p = backwardPlan();
-            Dnnl.setThreads(threads);
+            OpenMp.setThreads(threads);
             if (dw != null || db != null) {
                 load(p.wx(), x, xFloats);
                 load(p.wdy(), dy, yFloats);

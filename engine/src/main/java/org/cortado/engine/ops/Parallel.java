@@ -8,9 +8,12 @@ import org.cortado.engine.CortadoException;
 
 /**
  * The engine's compute threads. {@link #forChunks} splits a range into at most {@link #threads()}
- * contiguous chunks: the caller runs chunk 0, pool threads the rest, and the call returns when all are
+ * contiguous chunks: the caller runs chunk 0, other threads the rest, and the call returns when all are
  * done. OpenBLAS is always called single-threaded from inside a chunk (see {@link Blas}), so the
  * process never runs more compute threads than {@code threads}: no oversubscription.
+ *
+ * <p>The other threads are OpenMP's team when libgomp loads ({@link OpenMp}: the threads oneDNN's
+ * convolutions run on, so the two never compete for cores), else a pool of Java threads.
  *
  * <p>A chunk that calls {@code forChunks} again runs the inner range serially (no nested fan-out,
  * no deadlock). Exceptions in any chunk are rethrown to the caller.
@@ -28,7 +31,7 @@ public final class Parallel implements AutoCloseable {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
         this.threads = threads;
-        this.pool = threads == 1 ? null : Executors.newFixedThreadPool(threads - 1, r -> {
+        this.pool = threads == 1 || OpenMp.available() ? null : Executors.newFixedThreadPool(threads - 1, r -> {
             Thread t = new Thread(() -> {
                 inside.set(true);
                 r.run();
@@ -55,7 +58,7 @@ public final class Parallel implements AutoCloseable {
 
     /** Number of chunks {@link #forChunks} will use for {@code n} items of {@code workPerItem} each. */
     public int chunks(int n, long workPerItem) {
-        if (pool == null || inside.get() || n <= 1) {
+        if (threads == 1 || inside.get() || n <= 1) {
             return Math.min(1, n);
         }
         long byWork = Math.max(1, (long) n * Math.max(1, workPerItem) / MIN_WORK_PER_CHUNK);
@@ -71,8 +74,23 @@ public final class Parallel implements AutoCloseable {
             }
             return;
         }
-        CountDownLatch done = new CountDownLatch(k - 1);
         AtomicReference<Throwable> failure = new AtomicReference<>();
+        if (pool == null) {
+            OpenMp.parallel(k, chunk -> {
+                boolean outer = inside.get();
+                inside.set(true);
+                try {
+                    body.run(chunk, start(n, k, chunk), start(n, k, chunk + 1));
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                } finally {
+                    inside.set(outer);
+                }
+            });
+            rethrow(failure.get());
+            return;
+        }
+        CountDownLatch done = new CountDownLatch(k - 1);
         for (int c = 1; c < k; c++) {
             int chunk = c;
             pool.execute(() -> {
@@ -85,10 +103,13 @@ public final class Parallel implements AutoCloseable {
                 }
             });
         }
+        inside.set(true);
         try {
             body.run(0, 0, start(n, k, 1));
         } catch (Throwable t) {
             failure.compareAndSet(null, t);
+        } finally {
+            inside.set(false);
         }
         try {
             done.await();
@@ -96,7 +117,10 @@ public final class Parallel implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new CortadoException("interrupted while waiting for compute threads", e);
         }
-        Throwable t = failure.get();
+        rethrow(failure.get());
+    }
+
+    private static void rethrow(Throwable t) {
         if (t instanceof RuntimeException re) {
             throw re;
         }
