@@ -45,6 +45,19 @@ import org.cortado.engine.tensor.Blob;
  * {@code fraction^(t - i)}, with no initial value mixed in.
  *
  * <p>In place is allowed (Caffe allows it): forward keeps its own copy of the normalized output.
+ *
+ * <p>Folded Scale: the Caffe idiom is a BatchNorm followed by an in-place {@code Scale} with
+ * {@code bias_term}, the affine part that PyTorch's {@code BatchNorm2d} has built in. Done as two layers
+ * that is two more passes over the activations each way (and a copy of x for the Scale's gradient), so
+ * {@link org.cortado.engine.net.Net} hands such a Scale's work to this layer ({@link #fold}): forward
+ * writes {@code y = gamma[c] * x_norm + beta[c]} in the same pass as {@code x_norm}, and backward reads
+ * {@code dy} once for all the gradients:
+ * <pre>
+ *   dgamma[c] += sum(dy * x_norm)      dbeta[c] += sum(dy)
+ *   dx = gamma[c] / sqrt(var[c] + eps) * (dy - mean_c(dy) - x_norm * mean_c(dy * x_norm))
+ * </pre>
+ * ({@code dx = gamma[c] * dy / sqrt(var + eps)} with global stats), which is the two layers' backward
+ * composed. The Scale keeps its learnable blobs; results equal the unfolded pair's up to rounding.
  */
 public final class BatchNorm extends Layer {
     private final boolean useGlobalStats;
@@ -57,6 +70,7 @@ public final class BatchNorm extends Layer {
     private float[] xNorm = new float[0];       // (N, C, S) the normalized output, for backward
     private double[] channelMean = new double[0]; // (C)
     private double[] invStd = new double[0];      // (C) 1 / sqrt(var + eps)
+    private Scale affine;     // the folded Scale after this layer, or null
 
     public BatchNorm(LayerConfig config, LayerContext ctx) {
         super(frozenStatistics(config), ctx);
@@ -157,16 +171,16 @@ public final class BatchNorm extends Layer {
             float f = movingAverageFraction;
             par().forChunks(channels, 2L * m, (chunk, c0, c1) -> {
                 for (int c = c0; c < c1; c++) {
+                    // One pass over the channel: sum and sum of squares, in double.
                     double sum = 0;
-                    for (int n = 0; n < num; n++) {
-                        sum += Elementwise.sum(spatial, x, (n * channels + c) * spatial);
-                    }
-                    double mu = sum / m;
                     double sq = 0;
                     for (int n = 0; n < num; n++) {
-                        sq += sumSquaredDeviations(x, (n * channels + c) * spatial, spatial, mu);
+                        int base = (n * channels + c) * spatial;
+                        sum += Elementwise.sum(spatial, x, base);
+                        sq += Elementwise.dot(spatial, x, base, x, base);
                     }
-                    double var = sq / m;
+                    double mu = sum / m;
+                    double var = Math.max(0, sq / m - mu * mu);
                     channelMean[c] = mu;
                     invStd[c] = 1.0 / Math.sqrt(var + eps);
                     double biasCorrection = m > 1 ? (double) m / (m - 1) : 1.0;
@@ -176,83 +190,106 @@ public final class BatchNorm extends Layer {
             });
             factor[0] = f * factor[0] + 1;
         }
+        float[] gamma = affine == null ? null : affine.gamma();
+        float[] beta = affine == null ? null : affine.beta();
         par().forChunks(num * channels, spatial, (chunk, p0, p1) -> {
             for (int p = p0; p < p1; p++) {
                 int base = p * spatial;
-                double mu = channelMean[p % channels];
-                double is = invStd[p % channels];
-                for (int i = 0; i < spatial; i++) {
-                    float v = (float) ((x[base + i] - mu) * is);
-                    xNorm[base + i] = v;
-                    y[base + i] = v;
+                int c = p % channels;
+                double mu = channelMean[c];
+                double is = invStd[c];
+                if (gamma == null) {
+                    for (int i = 0; i < spatial; i++) {
+                        float v = (float) ((x[base + i] - mu) * is);
+                        xNorm[base + i] = v;
+                        y[base + i] = v;
+                    }
+                } else {
+                    float g = gamma[c];
+                    float b = beta == null ? 0f : beta[c];
+                    for (int i = 0; i < spatial; i++) {
+                        float v = (float) ((x[base + i] - mu) * is);
+                        xNorm[base + i] = v;
+                        y[base + i] = v * g + b;
+                    }
                 }
             }
         });
     }
 
-    /** {@code sum((x[i] - mu)^2)} over {@code x[off..off+n)}, in double, four partial sums interleaved. */
-    private static double sumSquaredDeviations(float[] x, int off, int n, double mu) {
-        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        int i = 0;
-        for (; i + 3 < n; i += 4) {
-            double d0 = x[off + i] - mu, d1 = x[off + i + 1] - mu, d2 = x[off + i + 2] - mu, d3 = x[off + i + 3] - mu;
-            s0 += d0 * d0;
-            s1 += d1 * d1;
-            s2 += d2 * d2;
-            s3 += d3 * d3;
-        }
-        for (; i < n; i++) {
-            double d = x[off + i] - mu;
-            s0 += d * d;
-        }
-        return (s0 + s1) + (s2 + s3);
-    }
-
     @Override
     public void backward(List<Blob> top, boolean[] propagateDown, List<Blob> bottom) {
-        if (!propagateDown[0]) {
+        if (!propagateDown[0] && affine == null) {
             return;
         }
         float[] dy = top.get(0).dx();     // (N, C, S)
-        float[] dx = bottom.get(0).dx();  // (N, C, S); may be dy itself (in place)
+        float[] dx = propagateDown[0] ? bottom.get(0).dx() : null;  // (N, C, S); may be dy itself (in place)
         int m = num * spatial;
         // Channels are independent: chunks of channels on the compute threads.
         par().forChunks(channels, 4L * m, (chunk, c0, c1) -> backwardChannels(dy, dx, m, c0, c1));
     }
 
+    /**
+     * Takes over the work of {@code scale}, an in-place Scale right after this layer whose bottoms are
+     * {@code scaleBottom} (see the class comment). {@link org.cortado.engine.net.Net} decides, and only
+     * when this layer runs backward whenever the Scale does. Returns false, changing nothing, when the
+     * Scale is not one learned value per channel of this layer's output {@code y}.
+     */
+    public boolean fold(Layer scale, Blob y, List<Blob> scaleBottom) {
+        if (!(scale instanceof Scale s) || !s.foldsOver(y, scaleBottom) || y.dim(1) != channels) {
+            return false;
+        }
+        s.foldInto();
+        affine = s;
+        return true;
+    }
+
     private void backwardChannels(float[] dy, float[] dx, int m, int c0, int c1) {
+        float[] gamma = affine == null ? null : affine.gamma();
+        float[] gammaDiff = affine == null ? null : affine.gammaDiff();
+        float[] betaDiff = affine == null ? null : affine.betaDiff();
         for (int c = c0; c < c1; c++) {
-            double is = invStd[c];
+            double gs = (gamma == null ? 1.0 : gamma[c]) * invStd[c];
+            double sumDy = 0;
+            double sumDyY = 0;
+            if (affine != null || !useGlobalStats) {
+                for (int n = 0; n < num; n++) {
+                    int base = (n * channels + c) * spatial;
+                    sumDy += Elementwise.sum(spatial, dy, base);
+                    sumDyY += Elementwise.dot(spatial, dy, base, xNorm, base);
+                }
+            }
+            if (affine != null) {
+                gammaDiff[c] += (float) sumDyY;
+                if (betaDiff != null) {
+                    betaDiff[c] += (float) sumDy;
+                }
+            }
+            if (dx == null) {
+                continue;
+            }
             if (useGlobalStats) {
-                // dx = dy / sqrt(var + eps): mean and var are constants
+                // dx = gamma * dy / sqrt(var + eps): mean and var are constants
                 for (int n = 0; n < num; n++) {
                     int base = (n * channels + c) * spatial;
                     for (int i = 0; i < spatial; i++) {
-                        dx[base + i] = (float) (dy[base + i] * is);
+                        dx[base + i] = (float) (dy[base + i] * gs);
                     }
                 }
                 continue;
             }
-            double sumDy = 0;
-            double sumDyY = 0;
-            for (int n = 0; n < num; n++) {
-                int base = (n * channels + c) * spatial;
-                sumDy += Elementwise.sum(spatial, dy, base);
-                sumDyY += Elementwise.dot(spatial, dy, base, xNorm, base);
-            }
             double meanDy = sumDy / m;
             double meanDyY = sumDyY / m;
-            // dx = (dy - mean(dy) - y * mean(dy * y)) / sqrt(var + eps)
+            // dx = gamma * (dy - mean(dy) - y * mean(dy * y)) / sqrt(var + eps), y = x_norm
             for (int n = 0; n < num; n++) {
                 int base = (n * channels + c) * spatial;
                 for (int i = 0; i < spatial; i++) {
-                    dx[base + i] = (float) ((dy[base + i] - meanDy - xNorm[base + i] * meanDyY) * is);
+                    dx[base + i] = (float) ((dy[base + i] - meanDy - xNorm[base + i] * meanDyY) * gs);
                 }
             }
         }
     }
 
-    /** The mean, variance and factor are statistics, not parameters. */
     @Override
     public boolean isStatistic(int i) {
         return true;

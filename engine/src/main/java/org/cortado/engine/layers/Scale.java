@@ -41,6 +41,7 @@ public final class Scale extends Layer {
     private int dim;
     private int inner;
     private float[] xCopy = new float[0];  // (outer, dim, inner) the bottom, kept when in place
+    private boolean folded;                // the preceding BatchNorm does this layer's work (see foldInto)
 
     public Scale(LayerConfig config, LayerContext ctx) {
         super(config, ctx);
@@ -102,7 +103,7 @@ public final class Scale extends Layer {
         inner = x.count(a + s.rank());
         if (top.get(0) != x) {
             top.get(0).reshapeLike(x);
-        } else if (xCopy.length < x.count()) {
+        } else if (!folded && xCopy.length < x.count()) {
             xCopy = new float[x.count()];
         }
     }
@@ -113,6 +114,9 @@ public final class Scale extends Layer {
         float[] s = scale(bottom).x();      // (dim)
         float[] y = top.get(0).x();         // (outer, dim, inner)
         float[] b = biasTerm ? param(biasIndex).x() : null;  // (dim)
+        if (folded) {
+            return;
+        }
         if (top.get(0) == bottom.get(0)) {
             System.arraycopy(x, 0, xCopy, 0, bottom.get(0).count());
         }
@@ -132,6 +136,9 @@ public final class Scale extends Layer {
 
     @Override
     public void backward(List<Blob> top, boolean[] propagateDown, List<Blob> bottom) {
+        if (folded) {
+            return;
+        }
         float[] dy = top.get(0).dx();                                    // (outer, dim, inner)
         float[] x = top.get(0) == bottom.get(0) ? xCopy : bottom.get(0).x();
         Blob sBlob = scale(bottom);
@@ -172,6 +179,49 @@ public final class Scale extends Layer {
                 }
             }
         });
+    }
+
+    // ---- folding into a BatchNorm ----
+
+    /**
+     * Whether this layer can be folded into a BatchNorm over {@code x}: one bottom (a learned scale),
+     * one value per channel of {@code x} (axis 1, one axis), so that it is the affine part PyTorch's
+     * {@code BatchNorm2d} has built in.
+     */
+    boolean foldsOver(Blob x, List<Blob> bottom) {
+        return bottom.size() == 1 && x.rank() >= 2 && axis("axis", x, axisParam) == 1
+                && param(0).rank() == 1 && param(0).dim(0) == x.dim(1);
+    }
+
+    /**
+     * Hands this layer's work to the BatchNorm just before it (see {@link BatchNorm#fold}): from now on
+     * its own forward and backward do nothing; its learnable blobs stay here, and the BatchNorm reads
+     * them and accumulates their gradients.
+     */
+    void foldInto() {
+        folded = true;
+        xCopy = new float[0];
+    }
+
+    boolean folded() {
+        return folded;
+    }
+
+    /** The per-channel scale, its diff, and the bias and its diff (null without bias_term). */
+    float[] gamma() {
+        return param(0).x();
+    }
+
+    float[] gammaDiff() {
+        return param(0).dx();
+    }
+
+    float[] beta() {
+        return biasTerm ? param(biasIndex).x() : null;
+    }
+
+    float[] betaDiff() {
+        return biasTerm ? param(biasIndex).dx() : null;
     }
 
     /** Forward FLOPs: one per element, two with the bias (see {@link Layer#flops}). */

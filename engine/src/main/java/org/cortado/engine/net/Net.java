@@ -2,6 +2,7 @@ package org.cortado.engine.net;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -13,6 +14,7 @@ import org.cortado.engine.ConfigException;
 import org.cortado.engine.ShapeException;
 import org.cortado.engine.WeightsException;
 import org.cortado.engine.config.Json;
+import org.cortado.engine.layers.BatchNorm;
 import org.cortado.engine.layers.Input;
 import org.cortado.engine.layers.Layer;
 import org.cortado.engine.layers.LayerConfig;
@@ -137,6 +139,9 @@ public final class Net {
         }
         collectParams();
         planBackward();
+        if (foldScales) {
+            foldScales();
+        }
         forwardNanos = new long[layers.size()];
         backwardNanos = new long[layers.size()];
     }
@@ -181,6 +186,47 @@ public final class Net {
                     owners.put(spec.name(), new Param(id, blob, spec.lrMult(), spec.decayMult()));
                 }
                 params.add(new Param(id, blob, spec.lrMult(), spec.decayMult()));
+            }
+        }
+    }
+
+    private static volatile boolean foldScales = true;
+    private final Map<String, String> folded = new LinkedHashMap<>();
+
+    /** The Scale layers folded into a BatchNorm: Scale name to BatchNorm name. */
+    public Map<String, String> foldedScales() {
+        return Collections.unmodifiableMap(folded);
+    }
+
+    /**
+     * Whether nets built from now on fold a BatchNorm's in-place Scale into it (on by default; see
+     * {@link org.cortado.engine.layers.BatchNorm}). Off, for comparisons, the two layers run as written.
+     */
+    public static void setFoldScales(boolean on) {
+        foldScales = on;
+    }
+
+    /**
+     * Folds each {@code Scale} that works in place on the top of the {@code BatchNorm} just before it
+     * into that BatchNorm: the two then take one pass over the activations each way instead of three.
+     * Not where either top is a loss.
+     */
+    private void foldScales() {
+        for (int l = 0; l + 1 < layers.size(); l++) {
+            if (!(layers.get(l) instanceof BatchNorm bn)) {
+                continue;
+            }
+            Blob y = tops.get(l).get(0);
+            List<Blob> sb = bottoms.get(l + 1);
+            boolean inPlaceOnY = !sb.isEmpty() && sb.get(0) == y && tops.get(l + 1).size() == 1
+                    && tops.get(l + 1).get(0) == y;
+            boolean noLoss = lossWeights.get(l)[0] == 0 && lossWeights.get(l + 1)[0] == 0;
+            if (inPlaceOnY && noLoss && bn.fold(layers.get(l + 1), y, sb)) {
+                folded.put(layers.get(l + 1).name(), bn.name());
+                // The BatchNorm's backward now computes the Scale's gradients: it runs whenever the
+                // Scale's would (with no bottom to propagate to when its input needs no gradient).
+                needsBackward.set(l, needsBackward.get(l) || needsBackward.get(l + 1));
+                l++;
             }
         }
     }
