@@ -17,8 +17,12 @@ measures how much lower, block by block:
 "ratio" is the dense convolution's GFLOP/s over the block's: how many times
 slower per FLOP the separable block is (1.0 = as efficient as a dense conv).
 
+The two benchmarks alternate for --rounds rounds and each layer keeps its
+fastest forward and backward time over the rounds, so that a slow spell of a
+shared machine does not land on one side only.
+
 Usage: bench/separable.py [--config conf/mobilenet-v1.json] [--batch 16]
-                          [--iters 3] [--warmup 1] [--threads 2] [--json]
+                          [--iters 3] [--warmup 1] [--threads 2] [--rounds 2] [--json]
 Run from anywhere; it uses ./cortado at the repository root.
 """
 import argparse
@@ -88,18 +92,27 @@ def main():
     ap.add_argument("--iters", type=int, default=3)
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     args = ap.parse_args()
     with open(args.config) as f:
         blocks = blocks_of(json.load(f))
     if not blocks:
         sys.exit(f"error: {args.config} has no depthwise 3x3 convolution followed by a convolution")
-    sep = bench(args.config, args)
+    sep, dense = {}, {}
     with tempfile.TemporaryDirectory() as tmp:
         twin = os.path.join(tmp, "dense-twin.json")
         with open(twin, "w") as f:
             json.dump(dense_twin(blocks, args.batch), f)
-        dense = bench(twin, args)
+        for r in range(max(1, args.rounds)):
+            runs = [(sep, args.config), (dense, twin)]
+            for best, path in (runs if r % 2 == 0 else runs[::-1]):
+                for name, layer in bench(path, args).items():
+                    if name in best:
+                        for key in ("forward_ms", "backward_ms"):
+                            best[name][key] = min(best[name][key], layer[key])
+                    else:
+                        best[name] = layer
 
     def gflops(flops_per_image, ms):
         return flops_per_image * args.batch / (ms * 1e6)
@@ -120,8 +133,8 @@ def main():
                      "ratio": gflops(d_fl, d_ms) / gflops(s_fl, s_ms)})
         sep_flops, sep_ms, dense_flops, dense_ms = sep_flops + s_fl, sep_ms + s_ms, dense_flops + d_fl, dense_ms + d_ms
     total = gflops(dense_flops, dense_ms) / gflops(sep_flops, sep_ms)
-    print(f"batch {args.batch}, {args.threads} threads, forward + backward; GFLOP/s counts forward FLOPs "
-          f"(a multiply-add is 2) per forward + backward second")
+    print(f"batch {args.batch}, {args.threads} threads, best of {args.rounds} rounds, forward + backward; "
+          f"GFLOP/s counts forward FLOPs (a multiply-add is 2) per forward + backward second")
     print(f'{"block":34} {"input":>13} {"out":>5} {"s":>2} {"sep ms":>8} {"sep GF/s":>9} {"dw GF/s":>8} '
           f'{"dense ms":>9} {"dense GF/s":>10} {"ratio":>6}')
     for r in rows:

@@ -55,7 +55,10 @@ class ConvolutionTest {
         "\"num_output\":4,\"kernel_size\":3,\"stride\":2,\"pad\":1",
         "\"num_output\":6,\"kernel_size\":3,\"group\":2,\"dilation\":2,\"pad\":2",
         "\"num_output\":3,\"kernel_size\":1",
-        "\"num_output\":4,\"kernel_size\":2,\"bias_term\":false,\"group\":4"})
+        "\"num_output\":4,\"kernel_size\":2,\"bias_term\":false,\"group\":4",
+        // depthwise (one filter per channel), as in MobileNet, strided and dilated
+        "\"num_output\":4,\"kernel_size\":3,\"stride\":2,\"pad\":1,\"group\":4",
+        "\"num_output\":4,\"kernel_size\":3,\"pad\":2,\"dilation\":2,\"group\":4"})
     void forwardMatchesTheDefinition(String fields) {
         Layer conv = layer("Convolution", "conv", fields + "," + FILLERS);
         Blob x = random("x", 5, 4, 7, 6);
@@ -79,7 +82,10 @@ class ConvolutionTest {
         "\"num_output\":3,\"kernel_size\":3",
         "\"num_output\":2,\"kernel_h\":3,\"kernel_w\":2,\"stride\":2,\"pad\":1",
         "\"num_output\":4,\"kernel_size\":2,\"group\":2,\"dilation\":2",
-        "\"num_output\":2,\"kernel_size\":1"})
+        "\"num_output\":2,\"kernel_size\":1",
+        // depthwise: strided with padding, and a non-square dilated kernel with unequal strides
+        "\"num_output\":2,\"kernel_size\":3,\"stride\":2,\"pad\":1,\"group\":2",
+        "\"num_output\":2,\"kernel_h\":3,\"kernel_w\":2,\"stride_h\":1,\"stride_w\":2,\"pad\":1,\"dilation\":2,\"group\":2,\"bias_term\":false"})
     void gradientsMatchCentralDifferences(String fields) {
         Layer conv = layer("Convolution", "conv", fields + "," + FILLERS);
         Blob x = random("x", 2, 2, 5, 5);
