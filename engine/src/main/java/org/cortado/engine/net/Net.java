@@ -220,8 +220,8 @@ public final class Net {
             List<Blob> sb = bottoms.get(l + 1);
             boolean inPlaceOnY = !sb.isEmpty() && sb.get(0) == y && tops.get(l + 1).size() == 1
                     && tops.get(l + 1).get(0) == y;
-            boolean noLoss = lossWeights.get(l)[0] == 0 && lossWeights.get(l + 1)[0] == 0;
-            if (inPlaceOnY && noLoss && bn.fold(layers.get(l + 1), y, sb)) {
+            if (inPlaceOnY && lossWeights.get(l)[0] == 0 && lossWeights.get(l + 1)[0] == 0
+                    && bn.fold(layers.get(l + 1), y, sb)) {
                 folded.put(layers.get(l + 1).name(), bn.name());
                 // The BatchNorm's backward now computes the Scale's gradients: it runs whenever the
                 // Scale's would (with no bottom to propagate to when its input needs no gradient).

@@ -27,11 +27,16 @@ public final class Parallel implements AutoCloseable {
     private final ThreadLocal<Boolean> inside = ThreadLocal.withInitial(() -> false);
 
     public Parallel(int threads) {
+        this(threads, !OpenMp.available());
+    }
+
+    /** With {@code javaPool}, Java threads even where OpenMP loads (for tests of that path). */
+    Parallel(int threads, boolean javaPool) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
         this.threads = threads;
-        this.pool = threads == 1 || OpenMp.available() ? null : Executors.newFixedThreadPool(threads - 1, r -> {
+        this.pool = threads == 1 || !javaPool ? null : Executors.newFixedThreadPool(threads - 1, r -> {
             Thread t = new Thread(() -> {
                 inside.set(true);
                 r.run();

@@ -105,7 +105,9 @@ class FoldedScaleTest {
                 + "{'name':'sc','type':'Scale','bottom':'c','top':'h','bias_term':true},",
         // a scale per (channel, row), not per channel
         "{'name':'bn','type':'BatchNorm','bottom':'c','top':'h'},"
-                + "{'name':'sc','type':'Scale','bottom':'h','top':'h','num_axes':2},"})
+                + "{'name':'sc','type':'Scale','bottom':'h','top':'h','num_axes':2},",
+        // a layer with no top after the BatchNorm
+        "{'name':'bn','type':'BatchNorm','bottom':'c','top':'h'},{'name':'quiet','type':'Silence','bottom':'c'},"})
     void otherShapesAreNotFolded(String body) {
         CortadoConfig config = Configs.net(INPUT + CONV + body + HEAD, "");
         Net net = Net.build(config.net(), Phase.TRAIN, PAR, config.seed());

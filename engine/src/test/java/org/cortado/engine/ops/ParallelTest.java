@@ -15,12 +15,16 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.bytedeco.javacpp.Loader;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
+/** Both ways of running chunks: OpenMP's team (where libgomp loads) and the Java pool (elsewhere). */
 class ParallelTest {
 
-    @Test
-    void everyItemRunsExactlyOnceInContiguousChunks() {
-        try (Parallel par = new Parallel(2)) {
+    @ParameterizedTest(name = "Java pool: {0}")
+    @ValueSource(booleans = {false, true})
+    void everyItemRunsExactlyOnceInContiguousChunks(boolean javaPool) {
+        try (Parallel par = new Parallel(2, javaPool)) {
             int n = 1000;
             AtomicIntegerArray seen = new AtomicIntegerArray(n);
             Set<Integer> chunks = ConcurrentHashMap.newKeySet();
@@ -37,9 +41,10 @@ class ParallelTest {
         }
     }
 
-    @Test
-    void chunksRunOnTwoThreadsOneOfThemTheCaller() {
-        try (Parallel par = new Parallel(2)) {
+    @ParameterizedTest(name = "Java pool: {0}")
+    @ValueSource(booleans = {false, true})
+    void chunksRunOnTwoThreadsOneOfThemTheCaller(boolean javaPool) {
+        try (Parallel par = new Parallel(2, javaPool)) {
             Set<Thread> threads = ConcurrentHashMap.newKeySet();
             par.forChunks(2, Parallel.MIN_WORK_PER_CHUNK, (chunk, from, to) -> threads.add(Thread.currentThread()));
             assertEquals(2, threads.size());
@@ -52,11 +57,18 @@ class ParallelTest {
         assumeTrue(Loader.getPlatform().equals("linux-x86_64"),
                 "the oneDNN natives, and their libgomp, exist for linux-x86_64 only");
         assertNull(OpenMp.unavailableReason());
+        try (Parallel par = new Parallel(2)) {
+            Set<String> names = ConcurrentHashMap.newKeySet();
+            par.forChunks(2, Parallel.MIN_WORK_PER_CHUNK, (chunk, from, to) -> names.add(Thread.currentThread().getName()));
+            assertEquals(2, names.size());
+            assertTrue(names.stream().noneMatch(n -> n.equals("cortado-compute")), "not the Java pool: " + names);
+        }
     }
 
-    @Test
-    void aNestedCallRunsSeriallyInsideItsChunk() {
-        try (Parallel par = new Parallel(2)) {
+    @ParameterizedTest(name = "Java pool: {0}")
+    @ValueSource(booleans = {false, true})
+    void aNestedCallRunsSeriallyInsideItsChunk(boolean javaPool) {
+        try (Parallel par = new Parallel(2, javaPool)) {
             AtomicInteger innerChunks = new AtomicInteger();
             par.forChunks(2, Parallel.MIN_WORK_PER_CHUNK, (chunk, from, to) ->
                     par.forChunks(100, Parallel.MIN_WORK_PER_CHUNK, (c, f, t) -> {
@@ -73,9 +85,10 @@ class ParallelTest {
         }
     }
 
-    @Test
-    void anExceptionInAnyChunkReachesTheCaller() {
-        try (Parallel par = new Parallel(2)) {
+    @ParameterizedTest(name = "Java pool: {0}")
+    @ValueSource(booleans = {false, true})
+    void anExceptionInAnyChunkReachesTheCaller(boolean javaPool) {
+        try (Parallel par = new Parallel(2, javaPool)) {
             IllegalStateException boom = new IllegalStateException("chunk 1 failed");
             for (int failing = 0; failing < 2; failing++) {
                 int f = failing;
@@ -94,9 +107,10 @@ class ParallelTest {
         }
     }
 
-    @Test
-    void callersOnSeveralThreadsAtOnceEachGetTheirOwnChunks() throws Exception {
-        try (Parallel par = new Parallel(2)) {
+    @ParameterizedTest(name = "Java pool: {0}")
+    @ValueSource(booleans = {false, true})
+    void callersOnSeveralThreadsAtOnceEachGetTheirOwnChunks(boolean javaPool) throws Exception {
+        try (Parallel par = new Parallel(2, javaPool)) {
             List<Thread> callers = new ArrayList<>();
             AtomicInteger wrong = new AtomicInteger();
             for (int t = 0; t < 4; t++) {
