@@ -11,11 +11,11 @@ import org.cortado.engine.ConfigException;
  *
  * <p>Top-level fields: {@code "version": 1} (required), {@code name} (default: the file name),
  * {@code description}, {@code seed} (default 1; every random choice derives from it), {@code net}
- * (required), {@code solver} (required), and the optional sections above. {@code pipeline.threads}
- * (default: all cores) is the number of compute threads.
+ * (required), {@code solver} (required), and the optional sections above; {@code pipeline} and
+ * {@code snapshot} are read into {@link PipelineConfig}.
  */
 public record CortadoConfig(String source, String name, long seed, int threads, Json root, Json net, Json solver,
-                            Schedule schedule) {
+                            Schedule schedule, PipelineConfig pipeline) {
 
     public static final int VERSION = 1;
 
@@ -35,15 +35,12 @@ public record CortadoConfig(String source, String name, long seed, int threads, 
         long seed = root.getLong("seed", 1);
         Json net = root.object("net");
         Json solver = root.object("solver");
-        int threads = Runtime.getRuntime().availableProcessors();
-        var pipeline = root.optObject("pipeline");
-        if (pipeline.isPresent()) {
-            threads = pipeline.get().positive("threads", pipeline.get().getInt("threads", threads));
-        }
-        // Sections owned by the data loaders, the pipeline, the dashboard and the cluster: read there.
+        Schedule schedule = Schedule.parse(solver);
+        PipelineConfig pipeline = PipelineConfig.parse(root, schedule.snapshot());
+        // Sections owned by the data loaders, the dashboard and the cluster: read there.
         root.markUsed("data", "augment", "dashboard", "cluster");
         root.rejectUnknown();
-        return new CortadoConfig(source, name, seed, threads, root, net, solver, Schedule.parse(solver));
+        return new CortadoConfig(source, name, seed, pipeline.threads(), root, net, solver, schedule, pipeline);
     }
 
     private static String stripJson(String fileName) {
@@ -55,6 +52,6 @@ public record CortadoConfig(String source, String name, long seed, int threads, 
         if (t < 1) {
             throw new ConfigException("--threads: must be >= 1, got " + t);
         }
-        return new CortadoConfig(source, name, seed, t, root, net, solver, schedule);
+        return new CortadoConfig(source, name, seed, t, root, net, solver, schedule, pipeline.withThreads(t));
     }
 }

@@ -364,6 +364,19 @@ public final class Net {
     }
 
     /**
+     * Forward through layers {@code [from, to)} only: one pipeline stage's share. The blobs those
+     * layers read from earlier layers must hold their values already. Returns the weighted loss of
+     * the loss tops among these layers (0 when there are none).
+     */
+    public double forward(int from, int to) {
+        java.util.Objects.checkFromToIndex(from, to, layers.size());
+        for (int l = from; l < to; l++) {
+            forwardLayer(l);
+        }
+        return loss(from, to);
+    }
+
+    /**
      * Forward through only the layers needed to compute {@code wanted} blobs (what
      * {@code cortado extract} asks for); returns nothing, the blobs hold the values.
      */
@@ -398,8 +411,12 @@ public final class Net {
 
     /** The weighted loss of the last forward. */
     public double loss() {
+        return loss(0, layers.size());
+    }
+
+    private double loss(int from, int to) {
         double loss = 0;
-        for (int l = 0; l < layers.size(); l++) {
+        for (int l = from; l < to; l++) {
             double[] lw = lossWeights.get(l);
             for (int t = 0; t < lw.length; t++) {
                 if (lw[t] != 0) {
@@ -417,15 +434,27 @@ public final class Net {
 
     /** Backward from the loss tops; accumulates into the learnable blobs' diffs. */
     public void backward() {
-        for (int l = 0; l < layers.size(); l++) {
+        backward(0, layers.size(), 1);
+    }
+
+    /**
+     * Backward through layers {@code [from, to)} only, last first: one pipeline stage's share. The
+     * loss tops among these layers start from {@code lossScale * loss_weight} (a micro-batch of
+     * {@code n} of a batch's {@code B} samples passes {@code n / B}, so that the summed gradients equal
+     * the whole batch's); the diffs of the blobs that later layers read must hold their gradients
+     * already. Accumulates into the learnable blobs' diffs.
+     */
+    public void backward(int from, int to, double lossScale) {
+        java.util.Objects.checkFromToIndex(from, to, layers.size());
+        for (int l = from; l < to; l++) {
             double[] lw = lossWeights.get(l);
             for (int t = 0; t < lw.length; t++) {
                 if (lw[t] != 0) {
-                    tops.get(l).get(t).diff().fill((float) lw[t]);
+                    tops.get(l).get(t).diff().fill((float) (lw[t] * lossScale));
                 }
             }
         }
-        for (int l = layers.size() - 1; l >= 0; l--) {
+        for (int l = to - 1; l >= from; l--) {
             if (needsBackward.get(l)) {
                 long t0 = profiling ? System.nanoTime() : 0;
                 layers.get(l).backward(tops.get(l), propagateDown.get(l), bottoms.get(l));
@@ -574,6 +603,16 @@ public final class Net {
             n += flops(l);
         }
         return n / Math.max(1, batchSize());
+    }
+
+    /** Whether layer {@code l} runs in backward (it leads to the loss and has something to compute). */
+    public boolean needsBackward(int l) {
+        return needsBackward.get(l);
+    }
+
+    /** The layers whose forward the net folded into an earlier layer (a Scale into its BatchNorm), by name. */
+    public Set<String> foldedLayers() {
+        return folded.keySet();
     }
 
     /** Bottoms and tops of layer {@code l} (for profiling reports and the pipeline's stages). */

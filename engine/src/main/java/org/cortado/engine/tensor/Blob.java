@@ -18,6 +18,16 @@ public final class Blob {
         this.diff = new Tensor(shape);
     }
 
+    /** A blob over existing tensors (no copy), e.g. a pipeline stage's params handed to the optimizer. */
+    public Blob(String name, Tensor data, Tensor diff) {
+        if (!data.sameShape(diff)) {
+            throw new ShapeException("blob '" + name + "': data " + data + " and diff " + diff + " differ in shape");
+        }
+        this.name = name;
+        this.data = data;
+        this.diff = diff;
+    }
+
     public String name() {
         return name;
     }

@@ -1,0 +1,195 @@
+package org.cortado.engine.train;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.SequencedMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.cortado.engine.ConfigException;
+import org.cortado.engine.io.CaffeWeights;
+import org.cortado.engine.io.SolverStateFile;
+import org.cortado.engine.tensor.Tensor;
+
+/**
+ * The folder of one training run ({@code runs/NAME-YYYYMMDD-HHMMSS/}):
+ * <pre>
+ *   config.json                         the resolved config (after --set), what resume reads
+ *   metrics.jsonl                       one JSON object per line: steps, test passes, epochs
+ *   snapshots/NAME_iter_N.caffemodel.h5 weights (Caffe's HDF5 layout)
+ *   snapshots/NAME_iter_N.solverstate.h5 iteration and solver history (Caffe's layout)
+ *   weights.caffemodel.h5               the final weights
+ * </pre>
+ * Every file is written to a temporary name and renamed into place, so a run killed at any moment
+ * leaves complete files only; the newest {@code keep} snapshots are kept.
+ */
+public final class RunFolder {
+    private static final Pattern SNAPSHOT = Pattern.compile("(.+)_iter_(\\d+)\\.solverstate\\.h5");
+
+    private final Path dir;
+    private final String prefix;
+    private BufferedWriter metrics;
+
+    private RunFolder(Path dir, String prefix) {
+        this.dir = dir;
+        this.prefix = prefix;
+    }
+
+    /** Creates a fresh folder {@code runs/NAME-YYYYMMDD-HHMMSS} (with a suffix when taken). */
+    public static RunFolder create(Path runs, String name) {
+        String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        try {
+            Files.createDirectories(runs);
+            for (int i = 0; ; i++) {
+                Path d = runs.resolve(name + "-" + stamp + (i == 0 ? "" : "-" + i));
+                try {
+                    Files.createDirectory(d);
+                    Files.createDirectory(d.resolve("snapshots"));
+                    return new RunFolder(d, name);
+                } catch (java.nio.file.FileAlreadyExistsException e) {
+                    // taken in the same second: try the next suffix
+                }
+            }
+        } catch (IOException e) {
+            throw new ConfigException("--runs: cannot create a run folder in " + runs + ": " + e.getMessage());
+        }
+    }
+
+    /** An existing run folder (for resume); an error says what is missing when it is not one. */
+    public static RunFolder open(Path dir, String name) {
+        if (!Files.isDirectory(dir)) {
+            throw new ConfigException(dir + ": no such run folder");
+        }
+        if (!Files.isRegularFile(dir.resolve("config.json")) || !Files.isDirectory(dir.resolve("snapshots"))) {
+            throw new ConfigException(dir + " is not a run folder (a run folder holds config.json and snapshots/,"
+                    + " as `cortado train` writes them)");
+        }
+        return new RunFolder(dir, name);
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public Path configFile() {
+        return dir.resolve("config.json");
+    }
+
+    public Path metricsFile() {
+        return dir.resolve("metrics.jsonl");
+    }
+
+    public Path finalWeights() {
+        return dir.resolve("weights.caffemodel.h5");
+    }
+
+    /** Writes the resolved config. */
+    public void writeConfig(String json) {
+        atomically(configFile(), tmp -> Files.writeString(tmp, json, StandardCharsets.UTF_8));
+    }
+
+    /** Appends one line to {@code metrics.jsonl} and flushes it (a crash loses no written line). */
+    public synchronized void appendMetrics(String jsonLine) {
+        try {
+            if (metrics == null) {
+                metrics = Files.newBufferedWriter(metricsFile(), StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                        StandardOpenOption.APPEND);
+            }
+            metrics.write(jsonLine);
+            metrics.write('\n');
+            metrics.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + metricsFile(), e);
+        }
+    }
+
+    /**
+     * Writes a snapshot at iteration {@code iter}: weights, then the solver state naming them (both
+     * atomic), then deletes all but the newest {@code keep}. Returns the state file.
+     */
+    public Path writeSnapshot(long iter, SequencedMap<String, List<Tensor>> weights, List<Tensor> history, int keep) {
+        Path snaps = dir.resolve("snapshots");
+        String base = prefix + "_iter_" + iter;
+        Path w = snaps.resolve(base + ".caffemodel.h5");
+        Path s = snaps.resolve(base + ".solverstate.h5");
+        CaffeWeights.write(w, weights);
+        SolverStateFile.write(s, new SolverStateFile.State(iter, w.getFileName().toString(), 0, history));
+        List<Path> all = snapshots();
+        for (int i = 0; i < all.size() - keep; i++) {
+            Path old = all.get(i);
+            try {
+                String oldBase = old.getFileName().toString().replace(".solverstate.h5", "");
+                Files.deleteIfExists(old);
+                Files.deleteIfExists(old.resolveSibling(oldBase + ".caffemodel.h5"));
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot delete old snapshot " + old, e);
+            }
+        }
+        return s;
+    }
+
+    /** Writes the final weights. */
+    public void writeFinalWeights(SequencedMap<String, List<Tensor>> weights) {
+        CaffeWeights.write(finalWeights(), weights);
+    }
+
+    /** Solver state files of the snapshots, oldest first. */
+    public List<Path> snapshots() {
+        try (Stream<Path> s = Files.list(dir.resolve("snapshots"))) {
+            List<Path> out = new ArrayList<>(s.filter(p -> SNAPSHOT.matcher(p.getFileName().toString()).matches()).toList());
+            out.sort(Comparator.comparingLong(RunFolder::iterOf));
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + dir.resolve("snapshots"), e);
+        }
+    }
+
+    /** The newest snapshot's solver state file. */
+    public Optional<Path> latestSnapshot() {
+        List<Path> all = snapshots();
+        return all.isEmpty() ? Optional.empty() : Optional.of(all.getLast());
+    }
+
+    /** The iteration of a snapshot's state file, from its name. */
+    public static long iterOf(Path stateFile) {
+        Matcher m = SNAPSHOT.matcher(stateFile.getFileName().toString());
+        return m.matches() ? Long.parseLong(m.group(2)) : -1;
+    }
+
+    public synchronized void close() {
+        if (metrics != null) {
+            try {
+                metrics.close();
+            } catch (IOException ignored) {
+                // the lines were flushed one by one
+            }
+            metrics = null;
+        }
+    }
+
+    private interface Writer {
+        void write(Path tmp) throws IOException;
+    }
+
+    private static void atomically(Path file, Writer w) {
+        Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
+        try {
+            w.write(tmp);
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
+    }
+}

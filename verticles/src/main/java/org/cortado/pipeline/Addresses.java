@@ -1,0 +1,84 @@
+package org.cortado.pipeline;
+
+/**
+ * Every event-bus address of a run, in one place: {@code cortado.<run>.<component>.<what>}.
+ *
+ * <pre>
+ *   loader.requests        coordinator → any ShardLoader      batch request (phase, epoch, index, ids)
+ *   augment.batches        ShardLoader → any Augmenter        raw batch (uint8 or float32 pixels, labels, ids)
+ *   coordinator.batches    Augmenter → Coordinator            float batch, ready for stage 0
+ *   coordinator.outputs    last Stage → Coordinator           loss and other outputs of a micro-batch
+ *   coordinator.steps      Optimizer → Coordinator            a step's update is applied
+ *   coordinator.failures   any → Coordinator                  a component failed (the message names the cause)
+ *   stage.N.forward        Coordinator / Stage N-1 → Stage N  activations of a micro-batch
+ *   stage.N.backward       Stage N+1 → Stage N                gradients of a micro-batch
+ *   stage.N.params         Optimizer → Stage N                the updated params
+ *   stage.N.weights        Coordinator → Stage N (request)    the stage's weights, for a snapshot
+ *   optimizer.grads        Stage → Optimizer                  a stage's params and gradients after a step
+ *   optimizer.state        Coordinator → Optimizer (request)  the solver state, for a snapshot
+ *   control                anyone → Coordinator               {"action": pause | resume | stop | snapshot}
+ *   metrics                Coordinator → everyone (publish)   one JSON object per step, test pass and epoch
+ * </pre>
+ */
+public record Addresses(String run) {
+
+    private String a(String what) {
+        return "cortado." + run + "." + what;
+    }
+
+    public String loaderRequests() {
+        return a("loader.requests");
+    }
+
+    public String augmentBatches() {
+        return a("augment.batches");
+    }
+
+    public String coordinatorBatches() {
+        return a("coordinator.batches");
+    }
+
+    public String coordinatorOutputs() {
+        return a("coordinator.outputs");
+    }
+
+    public String coordinatorSteps() {
+        return a("coordinator.steps");
+    }
+
+    public String coordinatorFailures() {
+        return a("coordinator.failures");
+    }
+
+    public String stageForward(int stage) {
+        return a("stage." + stage + ".forward");
+    }
+
+    public String stageBackward(int stage) {
+        return a("stage." + stage + ".backward");
+    }
+
+    public String stageParams(int stage) {
+        return a("stage." + stage + ".params");
+    }
+
+    public String stageWeights(int stage) {
+        return a("stage." + stage + ".weights");
+    }
+
+    public String optimizerGrads() {
+        return a("optimizer.grads");
+    }
+
+    public String optimizerState() {
+        return a("optimizer.state");
+    }
+
+    public String control() {
+        return a("control");
+    }
+
+    public String metrics() {
+        return a("metrics");
+    }
+}

@@ -1,0 +1,541 @@
+package org.cortado.pipeline;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SequencedMap;
+import java.util.TreeMap;
+import org.cortado.engine.config.Schedule;
+import org.cortado.engine.data.Sampler;
+import org.cortado.engine.tensor.Tensor;
+import org.cortado.engine.train.TrainingData;
+
+/**
+ * Runs a training: the sampler's batches are requested from the loaders with a bounded number in
+ * flight (prefetch), re-requested when a reply does not come back in time, and a second reply for a
+ * batch already received is dropped; batches go to stage 0 in the sampler's order, split into
+ * micro-batches; a step ends when the optimizer has applied it. Between steps it runs test passes
+ * ({@code test_interval}), writes snapshots ({@code snapshot.every}, on stop and at the end), obeys
+ * control messages and publishes one metrics object per step.
+ *
+ * <p>Batch positions: training batch {@code p} (0, 1, 2, ... over the whole run) is batch
+ * {@code p % batchesPerEpoch} of epoch {@code p / batchesPerEpoch}; step {@code i} consumes positions
+ * {@code i * iter_size} to {@code (i + 1) * iter_size - 1}. So a resumed run, starting at a snapshot's
+ * iteration, continues with exactly the batches the uninterrupted run would have used.
+ *
+ * <p>Worker verticle (snapshots and the metrics file are written on its thread).
+ */
+public final class CoordinatorVerticle extends VerticleBase {
+    /** How a run ended. */
+    public record Result(String status, long iter, String message, java.nio.file.Path lastSnapshot) {
+        public boolean ok() {
+            return status.equals("finished") || status.equals("stopped");
+        }
+    }
+
+    private final RunContext ctx;
+    private final Promise<Result> done;
+    private final Schedule schedule;
+    private final Sampler sampler;
+    private final int bpe;
+    private final int iterSize;
+    private final int micro;
+    private final int batch;
+    private final long endPos;
+
+    // Training batches: requested and not back yet (by position, with the attempt and timer), and back but not used.
+    private final Map<Long, long[]> outstanding = new HashMap<>(); // pos -> {attempt, timerId}
+    private final TreeMap<Long, TensorMessage> ready = new TreeMap<>();
+    private long nextPos;
+
+    private long iter;
+    private boolean stepRunning;
+    private boolean paused;
+    private boolean busy; // a test pass or snapshot between steps
+    private boolean stopRequested;
+    private boolean snapshotRequested;
+    private String failure;
+    private boolean finished;
+
+    // The running step.
+    private double stepLoss;
+    private final SequencedMap<String, Double> stepOutputs = new LinkedHashMap<>();
+    private long stepStart;
+    private long waitStart = -1;
+    private double waitMs;
+    private long lastStepEnd;
+
+    // Per epoch.
+    private long epochSamples;
+    private long duplicates;
+    private long reissued;
+    private long epochDuplicates;
+    private long epochReissued;
+
+    // A test pass.
+    private int testBatches;
+    private int testNext;
+    private int testSent;
+    private int testDone;
+    private final Map<Integer, long[]> testOutstanding = new HashMap<>();
+    private final TreeMap<Integer, TensorMessage> testReady = new TreeMap<>();
+    private final Map<String, Double> testSums = new LinkedHashMap<>();
+    private long testSamples;
+    private Runnable afterTest;
+    private JsonObject pendingLine;
+    private java.nio.file.Path lastSnapshot;
+    private SequencedMap<String, List<Tensor>> lastWeights;
+
+    public CoordinatorVerticle(RunContext ctx, Promise<Result> done) {
+        this.ctx = ctx;
+        this.done = done;
+        this.schedule = ctx.config().schedule();
+        TrainingData.Source train = ctx.data().train();
+        this.sampler = train.sampler();
+        this.bpe = sampler.batchesPerEpoch();
+        this.iterSize = Math.max(1, ctx.config().solver().getInt("iter_size", 1));
+        this.micro = ctx.microBatches();
+        this.batch = ctx.batchSize();
+        this.iter = ctx.startIter();
+        this.nextPos = iter * iterSize;
+        this.endPos = schedule.maxIter() * iterSize;
+    }
+
+    @Override
+    public Future<?> start() {
+        var bus = vertx.eventBus();
+        var a = ctx.addresses();
+        Future<?> f = Future.all(List.of(
+                bus.<TensorMessage>consumer(a.coordinatorBatches(), this::onBatch).completion(),
+                bus.<JsonObject>consumer(a.coordinatorOutputs(), m -> onOutputs(m.body())).completion(),
+                bus.<JsonObject>consumer(a.coordinatorSteps(), m -> onStepDone(m.body())).completion(),
+                bus.<JsonObject>consumer(a.coordinatorFailures(), m -> onFailure(m.body())).completion(),
+                bus.<JsonObject>consumer(a.control(), this::onControl).completion()));
+        return f.onSuccess(x -> vertx.runOnContext(v -> begin()));
+    }
+
+    private void begin() {
+        lastStepEnd = System.nanoTime();
+        if (iter >= schedule.maxIter()) {
+            finish("finished", null);
+            return;
+        }
+        fill();
+        if (schedule.testInterval() > 0 && schedule.testInitialization() && iter == 0 && ctx.data().test().isPresent()) {
+            pendingLine = new JsonObject().put("step", 0).put("epoch", 0);
+            runTest(this::flushLineThenContinue);
+        } else {
+            maybeStartStep();
+        }
+    }
+
+    // ---- training batches ----
+
+    private void fill() {
+        while (failure == null && !stopRequested && outstanding.size() + ready.size() < ctx.config().pipeline().prefetch()
+                && nextPos < endPos) {
+            request(nextPos++, 0);
+        }
+    }
+
+    private void request(long pos, int attempt) {
+        long epoch = pos / bpe;
+        int index = (int) (pos % bpe);
+        TensorMessage req = new TensorMessage("request", new JsonObject().put("phase", "TRAIN").put("epoch", epoch)
+                .put("index", index).put("attempt", attempt));
+        req.putLongs("ids", sampler.batch(epoch, index));
+        long timer = vertx.setTimer(ctx.config().pipeline().requestTimeoutMs(), t -> onTimeout(pos, attempt));
+        outstanding.put(pos, new long[] {attempt, timer});
+        vertx.eventBus().send(ctx.addresses().loaderRequests(), req);
+    }
+
+    private void onTimeout(long pos, int attempt) {
+        long[] o = outstanding.get(pos);
+        if (o == null || o[0] != attempt || failure != null) {
+            return;
+        }
+        reissued++;
+        request(pos, attempt + 1);
+    }
+
+    private void onBatch(Message<TensorMessage> m) {
+        TensorMessage b = m.body();
+        JsonObject h = b.header();
+        if (h.getString("phase").equals("TEST")) {
+            onTestBatch(b);
+            return;
+        }
+        long pos = h.getLong("epoch") * bpe + h.getInteger("index");
+        long[] o = outstanding.remove(pos);
+        if (o == null) {
+            duplicates++;
+            return;
+        }
+        vertx.cancelTimer(o[1]);
+        ready.put(pos, b);
+        maybeStartStep();
+    }
+
+    // ---- steps ----
+
+    private void maybeStartStep() {
+        if (finished || stepRunning || busy || paused) {
+            return;
+        }
+        if (failure != null || stopRequested || snapshotRequested) {
+            betweenSteps();
+            return;
+        }
+        long first = iter * iterSize;
+        for (long p = first; p < first + iterSize; p++) {
+            if (!ready.containsKey(p)) {
+                if (waitStart < 0) {
+                    waitStart = System.nanoTime();
+                }
+                fill();
+                return;
+            }
+        }
+        if (waitStart >= 0) {
+            waitMs += (System.nanoTime() - waitStart) / 1e6;
+            waitStart = -1;
+        }
+        stepRunning = true;
+        stepStart = System.nanoTime();
+        stepLoss = 0;
+        stepOutputs.clear();
+        List<TensorMessage> batches = new ArrayList<>();
+        int units = 0;
+        for (int k = 0; k < iterSize; k++) {
+            TensorMessage b = ready.remove(first + k);
+            batches.add(b);
+            units += Math.min(micro, b.longs("ids").length);
+        }
+        int unit = 0;
+        for (int k = 0; k < iterSize; k++) {
+            long pos = first + k;
+            TensorMessage b = batches.get(k);
+            long[] ids = b.longs("ids");
+            ctx.hooks().consumed(pos / bpe, (int) (pos % bpe), ids);
+            epochSamples += ids.length;
+            int n = ids.length;
+            Tensor data = b.tensor("data");
+            Tensor label = b.tensor("label");
+            int parts = Math.min(micro, n);
+            int per = data.count() / n;
+            int from = 0;
+            for (int mb = 0; mb < parts; mb++) {
+                int size = n / parts + (mb < n % parts ? 1 : 0);
+                JsonObject h = new JsonObject().put("phase", "TRAIN").put("step", iter).put("unit", unit++)
+                        .put("replica", mb).put("units", units).put("n", size).put("scale", (double) size / n)
+                        .put("pass", (iter * iterSize + k) * micro + mb);
+                TensorMessage f = new TensorMessage("forward", h);
+                if (parts == 1) {
+                    f.put(ctx.data().dataBlob(), data).put(ctx.data().labelBlob(), label);
+                } else {
+                    int[] ds = data.shape();
+                    ds[0] = size;
+                    f.put(ctx.data().dataBlob(), new Tensor(java.util.Arrays.copyOfRange(data.data(), from * per,
+                            (from + size) * per), ds));
+                    f.put(ctx.data().labelBlob(), new Tensor(java.util.Arrays.copyOfRange(label.data(), from, from + size), size));
+                }
+                from += size;
+                vertx.eventBus().send(ctx.addresses().stageForward(0), f);
+            }
+        }
+        fill();
+    }
+
+    private void onOutputs(JsonObject h) {
+        JsonObject outputs = h.getJsonObject("outputs");
+        if (h.getString("phase").equals("TEST")) {
+            int n = h.getInteger("n");
+            for (String k : outputs.fieldNames()) {
+                testSums.merge(k, outputs.getDouble(k) * n, Double::sum);
+            }
+            testSamples += n;
+            testDone++;
+            continueTest();
+            return;
+        }
+        double scale = h.getDouble("scale");
+        for (String k : outputs.fieldNames()) {
+            stepOutputs.merge(k, outputs.getDouble(k) * scale / iterSize, Double::sum);
+        }
+    }
+
+    private void onStepDone(JsonObject s) {
+        long step = s.getLong("step");
+        stepRunning = false;
+        long now = System.nanoTime();
+        double seconds = (now - lastStepEnd) / 1e9;
+        lastStepEnd = now;
+        iter = step + 1;
+        double loss = lossOf(stepOutputs);
+        long epoch = step * iterSize / bpe;
+        JsonObject line = new JsonObject().put("step", iter).put("epoch", epoch).put("loss", loss)
+                .put("lr", s.getDouble("lr")).put("images_per_sec", batch * iterSize / Math.max(1e-9, seconds));
+        for (var e : stepOutputs.entrySet()) {
+            if (!e.getKey().equals("loss")) {
+                line.put(e.getKey(), e.getValue());
+            }
+        }
+        Runtime rt = Runtime.getRuntime();
+        line.put("step_ms", seconds * 1e3).put("forward_ms", s.getJsonArray("forward_ms"))
+                .put("backward_ms", s.getJsonArray("backward_ms")).put("data_wait_ms", waitMs)
+                .put("loader_queue", ready.size()).put("in_flight", outstanding.size())
+                .put("heap_used_mb", (rt.totalMemory() - rt.freeMemory()) >> 20).put("heap_max_mb", rt.maxMemory() >> 20);
+        waitMs = 0;
+        if ((iter * iterSize) % bpe < iterSize) { // this step used the last batch of its epoch
+            line.put("samples", epochSamples).put("duplicates_dropped", duplicates - epochDuplicates)
+                    .put("reissued", reissued - epochReissued);
+            epochSamples = 0;
+            epochDuplicates = duplicates;
+            epochReissued = reissued;
+        }
+        pendingLine = line;
+        if (!Double.isFinite(loss)) {
+            flushLine();
+            failure = "loss is " + loss + " at iteration " + iter + ": training diverged (lower base_lr, or clip_gradients);"
+                    + " the last good snapshot is kept";
+            finish("failed", failure);
+            return;
+        }
+        boolean testNow = schedule.testInterval() > 0 && iter % schedule.testInterval() == 0 && ctx.data().test().isPresent();
+        if (testNow) {
+            runTest(this::flushLineThenContinue);
+        } else {
+            flushLineThenContinue();
+        }
+    }
+
+    private static double lossOf(Map<String, Double> outputs) {
+        Double loss = outputs.get("loss");
+        if (loss != null) {
+            return loss;
+        }
+        return outputs.values().stream().findFirst().orElse(Double.NaN);
+    }
+
+    private void flushLine() {
+        if (pendingLine != null) {
+            JsonObject line = pendingLine;
+            pendingLine = null;
+            if (ctx.folder() != null) {
+                ctx.folder().appendMetrics(line.encode());
+            }
+            vertx.eventBus().publish(ctx.addresses().metrics(), line);
+        }
+    }
+
+    private void flushLineThenContinue() {
+        flushLine();
+        int every = ctx.config().pipeline().snapshotEvery();
+        if (every > 0 && iter % every == 0 && iter < schedule.maxIter()) {
+            snapshotRequested = true;
+        }
+        if (iter >= schedule.maxIter()) {
+            finish("finished", null);
+            return;
+        }
+        maybeStartStep();
+    }
+
+    /** Between steps: snapshots, stop, failure. */
+    private void betweenSteps() {
+        if (failure != null) {
+            finish("failed", failure);
+        } else if (stopRequested) {
+            finish("stopped", null);
+        } else if (snapshotRequested) {
+            snapshotRequested = false;
+            busy = true;
+            snapshot().onComplete(r -> {
+                busy = false;
+                if (r.failed()) {
+                    failure = "snapshot failed: " + r.cause().getMessage();
+                }
+                maybeStartStep();
+            });
+        }
+    }
+
+    // ---- test passes ----
+
+    private void runTest(Runnable then) {
+        TrainingData.Source test = ctx.data().test().orElseThrow();
+        busy = true;
+        afterTest = then;
+        testBatches = schedule.testIter() > 0 ? Math.min(schedule.testIter(), test.batchesPerEpoch()) : test.batchesPerEpoch();
+        testNext = 0;
+        testSent = 0;
+        testDone = 0;
+        testSamples = 0;
+        testSums.clear();
+        testReady.clear();
+        continueTest();
+    }
+
+    private void continueTest() {
+        int prefetch = ctx.config().pipeline().prefetch();
+        while (testNext < testBatches && testNext - testDone < prefetch) {
+            requestTest(testNext++, 0);
+        }
+        while (testReady.containsKey(testSent) && testSent - testDone < 2) {
+            TensorMessage b = testReady.remove(testSent);
+            int n = b.longs("ids").length;
+            JsonObject h = new JsonObject().put("phase", "TEST").put("step", iter).put("index", testSent).put("n", n);
+            TensorMessage f = new TensorMessage("forward", h);
+            f.put(ctx.data().dataBlob(), b.tensor("data")).put(ctx.data().labelBlob(), b.tensor("label"));
+            vertx.eventBus().send(ctx.addresses().stageForward(0), f);
+            testSent++;
+        }
+        if (testDone == testBatches && afterTest != null) {
+            JsonObject line = pendingLine != null ? pendingLine : new JsonObject().put("step", iter);
+            for (var e : testSums.entrySet()) {
+                line.put("test_" + e.getKey(), e.getValue() / Math.max(1, testSamples));
+            }
+            line.put("test_samples", testSamples);
+            pendingLine = line;
+            busy = false;
+            Runnable then = afterTest;
+            afterTest = null;
+            then.run();
+        }
+    }
+
+    private void requestTest(int index, int attempt) {
+        TrainingData.Source test = ctx.data().test().orElseThrow();
+        TensorMessage req = new TensorMessage("request", new JsonObject().put("phase", "TEST").put("epoch", 0)
+                .put("index", index).put("attempt", attempt));
+        req.putLongs("ids", test.sampler().batch(0, index));
+        long timer = vertx.setTimer(ctx.config().pipeline().requestTimeoutMs(), t -> {
+            long[] o = testOutstanding.get(index);
+            if (o != null && o[0] == attempt && failure == null) {
+                reissued++;
+                requestTest(index, attempt + 1);
+            }
+        });
+        testOutstanding.put(index, new long[] {attempt, timer});
+        vertx.eventBus().send(ctx.addresses().loaderRequests(), req);
+    }
+
+    private void onTestBatch(TensorMessage b) {
+        int index = b.header().getInteger("index");
+        long[] o = testOutstanding.remove(index);
+        if (o == null) {
+            duplicates++;
+            return;
+        }
+        vertx.cancelTimer(o[1]);
+        testReady.put(index, b);
+        continueTest();
+    }
+
+    // ---- control, failures, snapshots, the end ----
+
+    private void onControl(Message<JsonObject> m) {
+        String action = m.body().getString("action", "");
+        switch (action) {
+            case "pause" -> paused = true;
+            case "resume" -> {
+                paused = false;
+                maybeStartStep();
+            }
+            case "stop" -> {
+                stopRequested = true;
+                paused = false;
+                maybeStartStep();
+            }
+            case "snapshot" -> {
+                snapshotRequested = true;
+                maybeStartStep();
+            }
+            default -> {
+                m.fail(400, "unknown action \"" + action + "\"; known: pause, resume, stop, snapshot");
+                return;
+            }
+        }
+        m.reply(new JsonObject().put("ok", true).put("action", action).put("iter", iter));
+    }
+
+    private void onFailure(JsonObject f) {
+        if (failure == null) {
+            failure = f.getString("message");
+        }
+        if (!stepRunning && !busy) {
+            maybeStartStep();
+        } else if (!f.getString("component", "").equals("loader") && !f.getString("component", "").equals("augmenter")) {
+            // A stage or the optimizer failed mid-step: the step will not complete. The weights are
+            // those of the last completed step (forward and backward do not change them).
+            stepRunning = false;
+            busy = false;
+            finish("failed", failure);
+        }
+    }
+
+    /** Gathers the stages' weights and the solver state, and writes a snapshot of iteration {@code iter}. */
+    private Future<java.nio.file.Path> snapshot() {
+        if (ctx.folder() == null) {
+            return Future.succeededFuture(null);
+        }
+        DeliveryOptions opts = new DeliveryOptions().setSendTimeout(60_000);
+        List<Future<Message<TensorMessage>>> parts = new ArrayList<>();
+        for (int s = 0; s < ctx.stages(); s++) {
+            parts.add(vertx.eventBus().request(ctx.addresses().stageWeights(s), new JsonObject(), opts));
+        }
+        Future<Message<TensorMessage>> state = vertx.eventBus().request(ctx.addresses().optimizerState(), new JsonObject(), opts);
+        long at = iter;
+        return Future.all(parts).compose(all -> state).map(st -> {
+            SequencedMap<String, List<Tensor>> weights = new LinkedHashMap<>();
+            for (var p : parts) {
+                weights.putAll(StageVerticle.weightsOf(p.result().body()));
+            }
+            TensorMessage sm = st.body();
+            List<Tensor> history = new ArrayList<>();
+            for (int i = 0; i < sm.header().getJsonArray("names").size(); i++) {
+                history.add(sm.tensor("h:" + i));
+            }
+            lastSnapshot = ctx.folder().writeSnapshot(at, weights, history, ctx.config().pipeline().snapshotKeep());
+            lastWeights = weights;
+            return lastSnapshot;
+        });
+    }
+
+    private void finish(String status, String message) {
+        if (finished) {
+            return;
+        }
+        finished = true;
+        for (long[] o : outstanding.values()) {
+            vertx.cancelTimer(o[1]);
+        }
+        for (long[] o : testOutstanding.values()) {
+            vertx.cancelTimer(o[1]);
+        }
+        flushLine();
+        boolean diverged = message != null && message.startsWith("loss is ");
+        if (diverged || ctx.folder() == null) {
+            done.complete(new Result(status, iter, message, lastSnapshot));
+            return;
+        }
+        snapshot().onComplete(r -> {
+            String msg = message;
+            if (r.succeeded() && lastWeights != null && status.equals("finished")) {
+                ctx.folder().writeFinalWeights(lastWeights);
+            }
+            if (r.failed()) {
+                msg = (msg == null ? "" : msg + "; ") + "the final snapshot could not be written: " + r.cause().getMessage();
+            }
+            done.complete(new Result(r.failed() && status.equals("finished") ? "failed" : status, iter, msg, lastSnapshot));
+        });
+    }
+}

@@ -1,0 +1,121 @@
+package org.cortado.pipeline;
+
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.SequencedMap;
+import org.cortado.engine.solver.Param;
+import org.cortado.engine.solver.Solver;
+import org.cortado.engine.tensor.Blob;
+import org.cortado.engine.tensor.Tensor;
+
+/**
+ * Owns the solver and its state (history, moments; the lr policy, weight decay and clipping live in
+ * {@link Solver}). Each step it waits for every stage's params and gradients, applies one update to
+ * all of them together (clipping needs the global gradient norm), returns each stage its params and
+ * tells the coordinator the step is done. Worker verticle, one instance.
+ */
+public final class OptimizerVerticle extends VerticleBase {
+    private final RunContext ctx;
+    private Solver solver;
+    private final TensorMessage[] pending;
+    private int arrived;
+
+    public OptimizerVerticle(RunContext ctx) {
+        this.ctx = ctx;
+        this.pending = new TensorMessage[ctx.stages()];
+    }
+
+    @Override
+    public Future<?> start() {
+        solver = Solver.create(ctx.config().solver());
+        if (ctx.history() != null) {
+            List<String> keys = solver.historyNames(ctx.paramNames());
+            if (keys.size() != ctx.history().size()) {
+                throw new IllegalArgumentException("the snapshot's solver state has " + ctx.history().size()
+                        + " history blobs; this net and solver type keep " + keys.size());
+            }
+            SequencedMap<String, Tensor> h = new LinkedHashMap<>();
+            for (int i = 0; i < keys.size(); i++) {
+                h.put(keys.get(i), ctx.history().get(i));
+            }
+            solver.restore(h);
+        }
+        var bus = vertx.eventBus();
+        return Future.all(
+                bus.<TensorMessage>consumer(ctx.addresses().optimizerGrads(), this::onGrads).completion(),
+                bus.<JsonObject>consumer(ctx.addresses().optimizerState(), this::onState).completion());
+    }
+
+    private void onGrads(Message<TensorMessage> m) {
+        TensorMessage g = m.body();
+        int s = g.header().getInteger("stage");
+        if (pending[s] != null) {
+            fail("stage " + s + " sent gradients twice for step " + g.header().getLong("step"));
+            return;
+        }
+        pending[s] = g;
+        if (++arrived < pending.length) {
+            return;
+        }
+        long step = g.header().getLong("step");
+        JsonArray forward = new JsonArray();
+        JsonArray backward = new JsonArray();
+        try {
+            List<Param> params = new ArrayList<>();
+            for (TensorMessage p : pending) {
+                JsonObject h = p.header();
+                if (h.getLong("step") != step) {
+                    throw new IllegalStateException("gradients of steps " + h.getLong("step") + " and " + step + " mixed");
+                }
+                forward.add(h.getDouble("forward_ms"));
+                backward.add(h.getDouble("backward_ms"));
+                JsonArray names = h.getJsonArray("names");
+                for (int i = 0; i < names.size(); i++) {
+                    String name = names.getString(i);
+                    params.add(new Param(name, new Blob(name, p.tensor("x:" + i), p.tensor("dx:" + i)),
+                            h.getJsonArray("lr_mult").getNumber(i).floatValue(),
+                            h.getJsonArray("decay_mult").getNumber(i).floatValue()));
+                }
+            }
+            solver.step(params, step);
+        } catch (RuntimeException e) {
+            fail("solver step " + step + ": " + e);
+            return;
+        }
+        for (int s2 = 0; s2 < pending.length; s2++) {
+            TensorMessage back = new TensorMessage("params", new JsonObject().put("step", step));
+            TensorMessage p = pending[s2];
+            for (int i = 0; i < p.header().getJsonArray("names").size(); i++) {
+                back.put("x:" + i, p.tensor("x:" + i));
+            }
+            pending[s2] = null;
+            vertx.eventBus().send(ctx.addresses().stageParams(s2), back);
+        }
+        arrived = 0;
+        vertx.eventBus().send(ctx.addresses().coordinatorSteps(), new JsonObject().put("step", step)
+                .put("lr", solver.lastRate()).put("forward_ms", forward).put("backward_ms", backward));
+    }
+
+    /** Replies with the solver history (copies), in Caffe's order, for a snapshot. */
+    private void onState(Message<JsonObject> m) {
+        TensorMessage out = new TensorMessage("solver-state", new JsonObject());
+        JsonArray names = new JsonArray();
+        for (var e : solver.state().entrySet()) {
+            out.put("h:" + names.size(), e.getValue());
+            names.add(e.getKey());
+        }
+        out.header().put("names", names);
+        m.reply(out);
+    }
+
+    private void fail(String message) {
+        vertx.eventBus().send(ctx.addresses().coordinatorFailures(), new JsonObject().put("component", "optimizer")
+                .put("message", message));
+    }
+}

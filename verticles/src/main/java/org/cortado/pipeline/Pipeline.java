@@ -1,0 +1,174 @@
+package org.cortado.pipeline;
+
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.ThreadingModel;
+import io.vertx.core.Vertx;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.cortado.engine.ConfigException;
+import org.cortado.engine.WeightsException;
+import org.cortado.engine.config.CortadoConfig;
+import org.cortado.engine.io.CaffeWeights;
+import org.cortado.engine.io.SolverStateFile;
+import org.cortado.engine.net.Net;
+import org.cortado.engine.net.Phase;
+import org.cortado.engine.net.StagePlan;
+import org.cortado.engine.ops.Parallel;
+import org.cortado.engine.solver.Param;
+import org.cortado.engine.tensor.Tensor;
+import org.cortado.engine.train.RunFolder;
+import org.cortado.engine.train.Trainer;
+import org.cortado.engine.train.TrainingData;
+
+/**
+ * Launches one training run in this process: {@link #prepare} works out everything the verticles
+ * share (opens the data, places the stage cuts, reads a snapshot or fine-tuning weights), and
+ * {@link #run} deploys the optimizer, the stages, the loaders, the augmenters and finally the
+ * coordinator, and completes with the coordinator's result once everything is undeployed again.
+ */
+public final class Pipeline {
+    private Pipeline() {}
+
+    /** Where a run starts from. */
+    public record Start(Path snapshot, Path weights, RunContext.Hooks hooks, Consumer<String> log) {
+        public static Start fresh() {
+            return new Start(null, null, RunContext.Hooks.NONE, s -> { });
+        }
+    }
+
+    /**
+     * Opens the data and places the stages. Throws a {@code CortadoException} naming the file, JSON
+     * path or layer when something does not fit; nothing is deployed then.
+     */
+    public static RunContext prepare(CortadoConfig config, Path configDir, RunFolder folder, String runId, Start start) {
+        Parallel parallel = new Parallel(config.threads());
+        TrainingData data = null;
+        try {
+            Net net = Net.build(config.net(), Phase.TRAIN, parallel, config.seed());
+            data = TrainingData.open(config, net, configDir, start.log());
+            List<String> order = new ArrayList<>();
+            for (var layer : config.net().node().get("layers")) {
+                order.add(layer.path("name").asText());
+            }
+            Map<String, List<Tensor>> initial = null;
+            List<Tensor> history = null;
+            long startIter = 0;
+            if (start.snapshot() != null) {
+                var state = SolverStateFile.read(start.snapshot());
+                Path w = start.snapshot().resolveSibling(state.learnedNet());
+                initial = CaffeWeights.read(w);
+                var report = net.copyWeights(initial, w.toString());
+                if (!report.notInFile().isEmpty()) {
+                    throw new WeightsException(w + ": no weights for layers " + report.notInFile() + "; cannot resume");
+                }
+                history = state.history().isEmpty() ? null : state.history();
+                startIter = state.iter();
+            } else if (start.weights() != null) {
+                initial = CaffeWeights.read(start.weights());
+                var report = net.copyWeights(initial, start.weights().toString());
+                start.log().accept("fine-tuning from " + start.weights() + ": copied " + report.copied()
+                        + (report.notInNet().isEmpty() ? "" : "; skipped (not in the net) " + report.notInNet())
+                        + (report.notInFile().isEmpty() ? "" : "; left to their fillers (not in the file) " + report.notInFile()));
+            }
+            List<String> cuts = cuts(config, net, order, data, parallel);
+            StagePlan plan = cuts.isEmpty() ? StagePlan.single(net) : StagePlan.at(net, order, cuts, "pipeline.stages");
+            plan.requireOwnedParams("pipeline.stages");
+            if (data.test().isPresent()) { // the same cuts must fit the TEST net
+                Net test = Net.build(config.net(), Phase.TEST, parallel, config.seed());
+                if (!cuts.isEmpty()) {
+                    StagePlan.at(test, order, cuts, "pipeline.stages");
+                }
+            }
+            List<String> paramNames = new ArrayList<>();
+            java.util.Set<Object> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            for (Param p : net.params()) {
+                if (seen.add(p.blob())) {
+                    paramNames.add(p.name());
+                }
+            }
+            return new RunContext(new Addresses(runId), config, data, parallel, List.copyOf(order), cuts,
+                    paramNames, net.inputs().get(0).dim(0), folder, startIter, initial, history, start.hooks(), configDir);
+        } catch (RuntimeException e) {
+            if (data != null) {
+                data.close();
+            }
+            parallel.close();
+            throw e;
+        }
+    }
+
+    /** The cut points: the configured ones, or balanced over per-layer times measured on a real batch. */
+    private static List<String> cuts(CortadoConfig config, Net net, List<String> order, TrainingData data, Parallel parallel) {
+        var p = config.pipeline();
+        if (!p.autoStages()) {
+            return p.stages();
+        }
+        if (p.stageCount() == 1) {
+            return List.of();
+        }
+        Trainer.feed(net, data.batch(Phase.TRAIN, 0, 0));
+        for (int i = 0; i < 4; i++) {
+            net.profile(i == 1); // one warm-up pass, then three measured
+            net.beginPass(i);
+            net.forward();
+            net.backward();
+        }
+        long[] cost = new long[net.layers().size()];
+        for (int l = 0; l < cost.length; l++) {
+            cost[l] = net.forwardNanos(l) + net.backwardNanos(l);
+        }
+        net.profile(false);
+        for (Param q : net.params()) {
+            q.blob().zeroDiff();
+        }
+        List<String> cuts = StagePlan.balanced(net, p.stageCount(), cost).cutNames();
+        if (cuts.stream().anyMatch(c -> !order.contains(c))) {
+            throw new ConfigException("pipeline.stages: \"auto\" placed a cut at an implicit Split layer; name the cuts instead");
+        }
+        return cuts;
+    }
+
+    /** Deploys the run's verticles and completes with its result, after undeploying them again. */
+    public static Future<CoordinatorVerticle.Result> run(Vertx vertx, RunContext ctx) {
+        try {
+            TensorCodec.register(vertx.eventBus());
+        } catch (IllegalStateException alreadyRegistered) {
+            // one codec per event bus; an earlier run in this Vert.x registered it
+        }
+        DeploymentOptions worker = new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)
+                .setMaxWorkerExecuteTime(1).setMaxWorkerExecuteTimeUnit(TimeUnit.HOURS);
+        List<String> ids = new ArrayList<>();
+        Promise<CoordinatorVerticle.Result> done = Promise.promise();
+        var p = ctx.config().pipeline();
+        Future<String> chain = vertx.deployVerticle(new OptimizerVerticle(ctx), worker).onSuccess(ids::add);
+        for (int s = 0; s < ctx.stages(); s++) {
+            int stage = s;
+            chain = chain.compose(x -> vertx.deployVerticle(new StageVerticle(ctx, stage), worker)).onSuccess(ids::add);
+        }
+        chain = chain.compose(x -> vertx.deployVerticle(() -> new ShardLoaderVerticle(ctx),
+                        new DeploymentOptions(worker).setInstances(p.loaders()))).onSuccess(ids::add)
+                .compose(x -> vertx.deployVerticle(() -> new AugmenterVerticle(ctx),
+                        new DeploymentOptions(worker).setInstances(p.augmenters()))).onSuccess(ids::add)
+                .compose(x -> vertx.deployVerticle(new CoordinatorVerticle(ctx, done), worker)).onSuccess(ids::add);
+        return chain.compose(x -> done.future())
+                .eventually(() -> {
+                    Future<?> f = Future.succeededFuture();
+                    for (String id : ids.reversed()) {
+                        f = f.eventually(() -> vertx.undeploy(id).otherwiseEmpty());
+                    }
+                    return f;
+                });
+    }
+
+    /** Releases what {@link #prepare} opened (data files, compute threads). */
+    public static void close(RunContext ctx) {
+        ctx.data().close();
+        ctx.parallel().close();
+    }
+}

@@ -1,0 +1,298 @@
+package org.cortado.pipeline;
+
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.cortado.engine.layers.Layer;
+import org.cortado.engine.net.Net;
+import org.cortado.engine.net.Phase;
+import org.cortado.engine.net.StagePlan;
+import org.cortado.engine.solver.Param;
+import org.cortado.engine.tensor.Blob;
+import org.cortado.engine.tensor.Tensor;
+import org.cortado.engine.train.Trainer;
+
+/**
+ * One contiguous slice of the net: forward and backward for its layers, on this worker verticle's
+ * thread (the layers' loops run on the shared compute threads). It owns its params and their
+ * gradients.
+ *
+ * <p>A training step is {@code units = iter_size x micro_batches} micro-batches. The stage keeps one
+ * copy of the net per micro-batch of a batch (GPipe: each holds its micro-batch's activations until
+ * its backward; all copies share the learnable blobs, so the gradients of the micro-batches add up).
+ * Forward: write the received blobs, run the stage's layers, send {@link StagePlan#live} on (the last
+ * stage reports its outputs to the coordinator and starts backward at once). Backward: write the
+ * received gradients, run the layers backward, send the gradients of its inputs back. After the
+ * step's last backward the stage hands its params and gradients to the optimizer (zero copy in one
+ * process) and waits for them to come back before it touches the net again.
+ */
+public final class StageVerticle extends VerticleBase {
+    private final RunContext ctx;
+    private final int stage;
+    private final boolean last;
+    private Net[] replicas;
+    private Net test;
+    private StagePlan plan;
+    private StagePlan testPlan;
+    private List<Param> params;
+    private List<String> toNext;
+    private List<String> gradsBack;
+    private List<String> testToNext;
+    private int backwards;
+    private boolean paramsOut;
+    private final ArrayDeque<Message<?>> waiting = new ArrayDeque<>();
+    /** Replicas holding a micro-batch between its forward and its backward; a forward for one of them waits. */
+    private boolean[] holding;
+    private final ArrayDeque<Message<TensorMessage>> deferred = new ArrayDeque<>();
+    private long forwardNanos;
+    private long backwardNanos;
+
+    public StageVerticle(RunContext ctx, int stage) {
+        this.ctx = ctx;
+        this.stage = stage;
+        this.last = stage == ctx.stages() - 1;
+    }
+
+    @Override
+    public Future<?> start() {
+        var cfg = ctx.config();
+        int m = ctx.microBatches();
+        replicas = new Net[m];
+        holding = new boolean[m];
+        replicas[0] = Net.build(cfg.net(), Phase.TRAIN, ctx.parallel(), cfg.seed());
+        if (ctx.initial() != null) {
+            replicas[0].copyWeights(ctx.initial(), "initial weights");
+        }
+        for (int i = 1; i < m; i++) {
+            replicas[i] = Net.build(cfg.net(), Phase.TRAIN, ctx.parallel(), cfg.seed());
+            replicas[i].shareParamsWith(replicas[0]);
+        }
+        plan = plan(replicas[0]);
+        plan.requireOwnedParams("pipeline.stages");
+        params = plan.params(stage);
+        toNext = List.copyOf(plan.live(plan.end(stage)));
+        gradsBack = stage == 0 ? List.of() : List.copyOf(plan.gradients(plan.start(stage)));
+        if (ctx.data().test().isPresent()) {
+            test = Net.build(cfg.net(), Phase.TEST, ctx.parallel(), cfg.seed());
+            test.shareParamsWith(replicas[0]);
+            testPlan = plan(test);
+            testToNext = List.copyOf(testPlan.live(testPlan.end(stage)));
+        }
+        var bus = vertx.eventBus();
+        var a = ctx.addresses();
+        return Future.all(List.of(
+                bus.<TensorMessage>consumer(a.stageForward(stage), this::guarded).completion(),
+                bus.<TensorMessage>consumer(a.stageBackward(stage), this::guarded).completion(),
+                bus.<TensorMessage>consumer(a.stageParams(stage), this::onParams).completion(),
+                bus.<JsonObject>consumer(a.stageWeights(stage), this::guarded).completion()));
+    }
+
+    private StagePlan plan(Net net) {
+        return ctx.cuts().isEmpty() ? StagePlan.single(net)
+                : StagePlan.at(net, ctx.configOrder(), ctx.cuts(), "pipeline.stages");
+    }
+
+    /** Runs a message now, or after the params are back from the optimizer. */
+    private void guarded(Message<?> m) {
+        if (paramsOut) {
+            waiting.add(m);
+            return;
+        }
+        dispatch(m);
+    }
+
+    @SuppressWarnings("unchecked")
+    private void dispatch(Message<?> m) {
+        String address = m.address();
+        try {
+            if (address.equals(ctx.addresses().stageForward(stage))) {
+                onForward((Message<TensorMessage>) m);
+            } else if (address.equals(ctx.addresses().stageBackward(stage))) {
+                onBackward((Message<TensorMessage>) m);
+            } else {
+                onWeights((Message<JsonObject>) m);
+            }
+        } catch (RuntimeException e) {
+            fail(e);
+        }
+    }
+
+    private void fail(RuntimeException e) {
+        vertx.eventBus().send(ctx.addresses().coordinatorFailures(), new JsonObject().put("component", "stage " + stage)
+                .put("message", "stage " + stage + ": " + e));
+    }
+
+    private void onForward(Message<TensorMessage> m) {
+        TensorMessage msg = m.body();
+        JsonObject h = msg.header();
+        boolean train = h.getString("phase").equals("TRAIN");
+        if (train && (holding[h.getInteger("replica")] || !deferred.isEmpty())) {
+            deferred.add(m); // iter_size > 1: that replica still holds the previous batch's micro-batch
+            return;
+        }
+        forwardNow(m);
+    }
+
+    private void forwardNow(Message<TensorMessage> m) {
+        TensorMessage msg = m.body();
+        JsonObject h = msg.header();
+        boolean train = h.getString("phase").equals("TRAIN");
+        int n = h.getInteger("n");
+        Net net = train ? replicas[h.getInteger("replica")] : test;
+        StagePlan p = train ? plan : testPlan;
+        net.setBatchSize(n);
+        for (var e : msg.tensors().entrySet()) {
+            Blob b = net.blob(e.getKey());
+            Tensor t = e.getValue();
+            if (b.count() != t.count()) {
+                throw new IllegalStateException("blob '" + e.getKey() + "' has shape " + Arrays.toString(b.shape())
+                        + ", the message brought " + Arrays.toString(t.shape()));
+            }
+            System.arraycopy(t.data(), 0, b.x(), 0, t.count());
+        }
+        long t0 = System.nanoTime();
+        if (train) {
+            net.beginPass(h.getLong("pass"));
+        }
+        net.forward(p.start(stage), p.end(stage));
+        if (train) {
+            forwardNanos += System.nanoTime() - t0;
+        }
+        if (last) {
+            JsonObject outputs = new JsonObject();
+            for (Blob o : Trainer.outputs(net)) {
+                double s = 0;
+                for (int i = 0; i < o.count(); i++) {
+                    s += o.x()[i];
+                }
+                outputs.put(o.name(), s / Math.max(1, o.count()));
+            }
+            vertx.eventBus().send(ctx.addresses().coordinatorOutputs(), h.copy().put("outputs", outputs));
+            if (train) {
+                backward(net, h);
+            }
+        } else {
+            if (train) {
+                holding[h.getInteger("replica")] = true;
+            }
+            TensorMessage out = new TensorMessage("forward", h);
+            for (String name : train ? toNext : testToNext) {
+                out.put(name, copy(net.blob(name).data()));
+            }
+            vertx.eventBus().send(ctx.addresses().stageForward(stage + 1), out);
+        }
+    }
+
+    private void onBackward(Message<TensorMessage> m) {
+        TensorMessage msg = m.body();
+        Net net = replicas[msg.header().getInteger("replica")];
+        for (var e : msg.tensors().entrySet()) {
+            Tensor t = e.getValue();
+            System.arraycopy(t.data(), 0, net.blob(e.getKey()).dx(), 0, t.count());
+        }
+        backward(net, msg.header());
+    }
+
+    private void backward(Net net, JsonObject h) {
+        long t0 = System.nanoTime();
+        net.backward(plan.start(stage), plan.end(stage), h.getDouble("scale"));
+        backwardNanos += System.nanoTime() - t0;
+        if (stage > 0) {
+            TensorMessage out = new TensorMessage("backward", h);
+            for (String name : gradsBack) {
+                out.put(name, copy(net.blob(name).diff()));
+            }
+            vertx.eventBus().send(ctx.addresses().stageBackward(stage - 1), out);
+        }
+        holding[h.getInteger("replica")] = false;
+        if (++backwards == h.getInteger("units")) {
+            backwards = 0;
+            sendGrads(h.getLong("step"));
+        }
+        while (!deferred.isEmpty() && !holding[deferred.peek().body().header().getInteger("replica")]) {
+            forwardNow(deferred.poll());
+        }
+    }
+
+    /** Hands the params and their gradients to the optimizer (the arrays themselves: zero copy in one process). */
+    private void sendGrads(long step) {
+        JsonArray names = new JsonArray();
+        JsonArray lr = new JsonArray();
+        JsonArray decay = new JsonArray();
+        TensorMessage out = new TensorMessage("grads", new JsonObject().put("stage", stage).put("step", step)
+                .put("forward_ms", forwardNanos / 1e6).put("backward_ms", backwardNanos / 1e6)
+                .put("names", names).put("lr_mult", lr).put("decay_mult", decay));
+        for (int i = 0; i < params.size(); i++) {
+            Param p = params.get(i);
+            names.add(p.name());
+            lr.add(p.lrMult());
+            decay.add(p.decayMult());
+            out.put("x:" + i, p.blob().data()).put("dx:" + i, p.blob().diff());
+        }
+        forwardNanos = 0;
+        backwardNanos = 0;
+        paramsOut = true;
+        vertx.eventBus().send(ctx.addresses().optimizerGrads(), out);
+    }
+
+    private void onParams(Message<TensorMessage> m) {
+        TensorMessage msg = m.body();
+        for (int i = 0; i < params.size(); i++) {
+            Blob b = params.get(i).blob();
+            Tensor x = msg.tensor("x:" + i);
+            if (x.data() != b.x()) { // came over the wire: copy in, and clear the gradient the solver cleared there
+                System.arraycopy(x.data(), 0, b.x(), 0, b.count());
+                b.zeroDiff();
+            }
+        }
+        paramsOut = false;
+        while (!paramsOut && !waiting.isEmpty()) {
+            dispatch(waiting.poll());
+        }
+    }
+
+    /** Replies with copies of this stage's weights, by layer name ({@code layer/i}), for a snapshot. */
+    private void onWeights(Message<JsonObject> m) {
+        Net net = replicas[0];
+        TensorMessage out = new TensorMessage("weights", new JsonObject().put("stage", stage));
+        JsonArray layers = new JsonArray();
+        for (int l = plan.start(stage); l < plan.end(stage); l++) {
+            Layer layer = net.layers().get(l);
+            if (layer.params().isEmpty()) {
+                continue;
+            }
+            layers.add(new JsonObject().put("name", layer.name()).put("blobs", layer.params().size()));
+            for (int i = 0; i < layer.params().size(); i++) {
+                out.put(layer.name() + "/" + i, layer.params().get(i).data().copy());
+            }
+        }
+        out.header().put("layers", layers);
+        m.reply(out);
+    }
+
+    /** The first {@code count()} values of {@code t}, in a fresh tensor the receiver may keep. */
+    private static Tensor copy(Tensor t) {
+        return new Tensor(Arrays.copyOf(t.data(), t.count()), t.shape());
+    }
+
+    /** Weights by layer name from a {@link #onWeights} reply, in the stage's layer order. */
+    static Map<String, List<Tensor>> weightsOf(TensorMessage reply) {
+        Map<String, List<Tensor>> out = new java.util.LinkedHashMap<>();
+        for (Object o : reply.header().getJsonArray("layers")) {
+            JsonObject l = (JsonObject) o;
+            List<Tensor> ts = new ArrayList<>();
+            for (int i = 0; i < l.getInteger("blobs"); i++) {
+                ts.add(reply.tensor(l.getString("name") + "/" + i));
+            }
+            out.put(l.getString("name"), ts);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,66 @@
+package org.cortado.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.Vertx;
+import java.nio.file.Path;
+import org.cortado.engine.config.CortadoConfig;
+import org.cortado.engine.train.RunFolder;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The pipeline trains exactly as the in-process {@code Trainer} does, with one stage or several. */
+class PipelineEquivalenceTest {
+    static Vertx vertx;
+    @TempDir
+    static Path dir;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        vertx = Vertx.vertx();
+        PipelineTesting.writeData(dir.resolve("data"));
+    }
+
+    @AfterAll
+    static void tearDown() {
+        vertx.close();
+    }
+
+    private static final String SGD = """
+        {"type": "SGD", "base_lr": 0.05, "momentum": 0.9, "weight_decay": 0.0005, "lr_policy": "inv",
+         "gamma": 0.0001, "power": 0.75, "max_iter": 20, "test_interval": 10, "test_iter": 0}""";
+
+    private double runAndCompare(String solver, String pipeline, boolean bigBatch, String name) throws Exception {
+        CortadoConfig config = PipelineTesting.config(dir.resolve("data"), solver, pipeline, bigBatch);
+        RunFolder folder = RunFolder.create(dir.resolve("runs"), name);
+        var result = PipelineTesting.run(vertx, config, folder, Pipeline.Start.fresh());
+        assertTrue(result.ok(), () -> "run failed: " + result);
+        assertEquals(config.schedule().maxIter(), result.iter());
+        return PipelineTesting.maxRelativeDifference(PipelineTesting.finalWeights(folder),
+                PipelineTesting.reference(config, config.schedule().maxIter()));
+    }
+
+    @Test
+    void oneStageOneMicroBatchEqualsTheTrainer() throws Exception {
+        double d = runAndCompare(SGD, "{\"threads\": 2}", false, "one");
+        assertTrue(d <= 1e-6, "max relative difference " + d);
+    }
+
+    @Test
+    void threeStagesAndMicroBatchesEqualTheTrainer() throws Exception {
+        double d = runAndCompare(SGD, "{\"threads\": 2, \"stages\": [\"pool1\", \"ip2\"], \"micro_batches\": 4}", true, "three");
+        assertTrue(d <= 1e-5, "max relative difference " + d);
+    }
+
+    @Test
+    void adamWithIterSizeAndTwoStagesEqualsTheTrainer() throws Exception {
+        String adam = """
+            {"type": "Adam", "base_lr": 0.01, "momentum": 0.9, "momentum2": 0.999, "lr_policy": "fixed",
+             "iter_size": 2, "max_iter": 8, "clip_gradients": 1.0}""";
+        double d = runAndCompare(adam, "{\"threads\": 2, \"stages\": [\"ip1\"], \"micro_batches\": 3}", true, "adam");
+        assertTrue(d <= 1e-5, "max relative difference " + d);
+    }
+}
