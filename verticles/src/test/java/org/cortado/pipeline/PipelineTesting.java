@@ -25,7 +25,7 @@ final class PipelineTesting {
 
     private PipelineTesting() {}
 
-    /** {@code n} uint8 images (1, 12, 12) whose class shows as a bright quadrant, in npy shards of 50. */
+    /** {@code n} uint8 images (1, 12, 12) whose class shows as a bright block (top or bottom half, middle or outer columns), in npy shards of 50. */
     static void writeSplit(Path dir, int n, long seed) throws Exception {
         Files.createDirectories(dir);
         SplittableRandom r = new SplittableRandom(seed);
@@ -38,7 +38,7 @@ final class PipelineTesting {
                 y[i] = c;
                 for (int h = 0; h < 12; h++) {
                     for (int w = 0; w < 12; w++) {
-                        boolean lit = (h < 6) == (c < 2) && (w < 6) == (c % 2 == 0);
+                        boolean lit = (h < 6) == (c < 2) && (w >= 3 && w < 9) == (c % 2 == 0); // unchanged by a horizontal flip
                         x[i * 144 + h * 12 + w] = (byte) ((lit ? 150 : 30) + r.nextInt(100));
                     }
                 }

@@ -28,8 +28,8 @@ import org.cortado.engine.tensor.Tensor;
  * <pre>
  *   config.json                         the resolved config (after --set), what resume reads
  *   metrics.jsonl                       one JSON object per line: steps, test passes, epochs
- *   snapshots/NAME_iter_N.caffemodel.h5 weights (Caffe's HDF5 layout)
- *   snapshots/NAME_iter_N.solverstate.h5 iteration and solver history (Caffe's layout)
+ *   snapshots/PREFIX_iter_N.caffemodel.h5 weights (Caffe's HDF5 layout; PREFIX: the solver's snapshot_prefix, else the run's name)
+ *   snapshots/PREFIX_iter_N.solverstate.h5 iteration and solver history (Caffe's layout)
  *   weights.caffemodel.h5               the final weights
  * </pre>
  * Every file is written to a temporary name and renamed into place, so a run killed at any moment
@@ -47,8 +47,13 @@ public final class RunFolder {
         this.prefix = prefix;
     }
 
-    /** Creates a fresh folder {@code runs/NAME-YYYYMMDD-HHMMSS} (with a suffix when taken). */
+    /** Creates a fresh folder {@code runs/NAME-YYYYMMDD-HHMMSS} (with a suffix when taken); snapshots named {@code NAME_iter_N}. */
     public static RunFolder create(Path runs, String name) {
+        return create(runs, name, name);
+    }
+
+    /** As {@link #create(Path, String)}, with snapshots named {@code PREFIX_iter_N}. */
+    public static RunFolder create(Path runs, String name, String prefix) {
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         try {
             Files.createDirectories(runs);
@@ -57,7 +62,7 @@ public final class RunFolder {
                 try {
                     Files.createDirectory(d);
                     Files.createDirectory(d.resolve("snapshots"));
-                    return new RunFolder(d, name);
+                    return new RunFolder(d, prefix);
                 } catch (java.nio.file.FileAlreadyExistsException e) {
                     // taken in the same second: try the next suffix
                 }
@@ -67,8 +72,8 @@ public final class RunFolder {
         }
     }
 
-    /** An existing run folder (for resume); an error says what is missing when it is not one. */
-    public static RunFolder open(Path dir, String name) {
+    /** An existing run folder (for resume), snapshots named {@code PREFIX_iter_N}; an error says what is missing when it is not one. */
+    public static RunFolder open(Path dir, String prefix) {
         if (!Files.isDirectory(dir)) {
             throw new ConfigException(dir + ": no such run folder");
         }
@@ -76,7 +81,7 @@ public final class RunFolder {
             throw new ConfigException(dir + " is not a run folder (a run folder holds config.json and snapshots/,"
                     + " as `cortado train` writes them)");
         }
-        return new RunFolder(dir, name);
+        return new RunFolder(dir, prefix);
     }
 
     public Path dir() {

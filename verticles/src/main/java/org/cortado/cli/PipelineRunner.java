@@ -1,0 +1,152 @@
+package org.cortado.cli;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.cortado.engine.config.CortadoConfig;
+import org.cortado.engine.train.RunFolder;
+import org.cortado.pipeline.CoordinatorVerticle;
+import org.cortado.pipeline.Pipeline;
+import org.cortado.pipeline.RunContext;
+
+/**
+ * Runs a pipeline for {@code train} and {@code resume}: deploys it on a fresh Vert.x, draws the
+ * progress from the metrics it publishes, and turns Ctrl-C (SIGINT/SIGTERM) into a stop message, so
+ * the run snapshots before the JVM exits.
+ */
+final class PipelineRunner {
+    private PipelineRunner() {}
+
+    /** Returns the exit code: 0 finished or stopped, 1 failed. */
+    static int run(CortadoConfig config, Path configDir, RunFolder folder, Pipeline.Start start, PrintWriter out,
+                   PrintWriter err) throws Exception {
+        String runId = folder.dir().getFileName().toString().replaceAll("[^A-Za-z0-9_-]", "_");
+        RunContext ctx = Pipeline.prepare(config, configDir, folder, runId, start);
+        Vertx vertx = Vertx.vertx();
+        CountDownLatch finished = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            if (finished.getCount() > 0) {
+                err.println();
+                err.println("stopping: writing a snapshot (Ctrl-C again to abort) ...");
+                err.flush();
+                vertx.eventBus().send(ctx.addresses().control(), new JsonObject().put("action", "stop"));
+                try {
+                    finished.await(120, TimeUnit.SECONDS);
+                } catch (InterruptedException ignored) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }, "cortado-stop");
+        Runtime.getRuntime().addShutdownHook(hook);
+        Progress progress = new Progress(config, ctx, err);
+        MessageConsumer<JsonObject> metrics = vertx.eventBus().consumer(ctx.addresses().metrics(), m -> progress.step(m.body()));
+        CoordinatorVerticle.Result result;
+        try {
+            result = Pipeline.run(vertx, ctx).toCompletionStage().toCompletableFuture().get();
+        } finally {
+            metrics.unregister();
+            progress.done();
+            Pipeline.close(ctx);
+            folder.close();
+            vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            finished.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running: it waits for `finished`, counted down above
+            }
+        }
+        out.println("run " + result.status() + " at iteration " + result.iter() + ": " + folder.dir());
+        if (progress.lastTest != null) {
+            out.println("last test: " + progress.lastTest);
+        }
+        if (result.lastSnapshot() != null) {
+            out.println("last snapshot: " + result.lastSnapshot());
+        }
+        if (result.status().equals("finished")) {
+            out.println("weights: " + folder.finalWeights());
+        }
+        out.flush();
+        if (!result.ok()) {
+            err.println("error: " + result.message());
+            err.flush();
+            return 1;
+        }
+        return 0;
+    }
+
+    /** The progress display: a line redrawn in place on a terminal, one line per {@code display} steps otherwise. */
+    private static final class Progress {
+        private final PrintWriter err;
+        private final boolean terminal = System.console() != null && System.console().isTerminal();
+        private final long maxIter;
+        private final int display;
+        private final int epochs;
+        private final long startNanos = System.nanoTime();
+        private final long startIter;
+        private double rate = -1;
+        private long lastDraw;
+        private String lastTest;
+        private boolean drawn;
+
+        Progress(CortadoConfig config, RunContext ctx, PrintWriter err) {
+            this.err = err;
+            this.maxIter = config.schedule().maxIter();
+            this.display = Math.max(1, config.schedule().display() == 0 ? 100 : config.schedule().display());
+            long batches = maxIter * Math.max(1, config.solver().node().path("iter_size").asInt(1));
+            this.epochs = (int) Math.ceil(batches / (double) ctx.data().train().batchesPerEpoch());
+            this.startIter = ctx.startIter();
+        }
+
+        synchronized void step(JsonObject m) {
+            long step = m.getLong("step", 0L);
+            if (m.containsKey("images_per_sec")) {
+                double r = m.getDouble("images_per_sec");
+                rate = rate < 0 ? r : 0.95 * rate + 0.05 * r;
+            }
+            if (m.containsKey("test_accuracy") || m.containsKey("test_loss")) {
+                lastTest = String.format("step %d: test loss %.4f, accuracy %.4f", step,
+                        m.getDouble("test_loss", Double.NaN), m.getDouble("test_accuracy", Double.NaN));
+            }
+            double elapsed = (System.nanoTime() - startNanos) / 1e9;
+            double perStep = step > startIter ? elapsed / (step - startIter) : Double.NaN;
+            String line = String.format("epoch %d/%d  step %d/%d  loss %s  %s%s img/s  ETA %s",
+                    m.getLong("epoch", 0L) + 1, epochs, step, maxIter,
+                    m.containsKey("loss") ? String.format("%.4f", m.getDouble("loss")) : "-",
+                    m.containsKey("test_accuracy") ? String.format("test acc %.4f  ", m.getDouble("test_accuracy")) : "",
+                    rate < 0 ? "-" : String.format("%.0f", rate), eta(perStep * (maxIter - step)));
+            long now = System.nanoTime();
+            if (terminal) {
+                if (now - lastDraw > 100_000_000L || step == maxIter || m.containsKey("test_accuracy")) {
+                    err.print("\r" + line + "\u001b[K");
+                    err.flush();
+                    drawn = true;
+                    lastDraw = now;
+                }
+            } else if (step % display == 0 || step == maxIter || m.containsKey("test_accuracy")) {
+                err.println(line);
+                err.flush();
+            }
+        }
+
+        synchronized void done() {
+            if (drawn) {
+                err.println();
+                err.flush();
+            }
+        }
+
+        private static String eta(double seconds) {
+            if (!Double.isFinite(seconds)) {
+                return "-";
+            }
+            long s = Math.round(seconds);
+            return s >= 3600 ? String.format("%dh%02dm", s / 3600, s / 60 % 60)
+                    : s >= 60 ? String.format("%dm%02ds", s / 60, s % 60) : s + "s";
+        }
+    }
+}

@@ -1,0 +1,134 @@
+package org.cortado.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.cortado.engine.config.CortadoConfig;
+import org.cortado.engine.train.RunFolder;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Snapshots, stop and resume, divergence, a shard that breaks mid-epoch, and the metrics file. */
+class RunLifecycleTest {
+    static Vertx vertx;
+    @TempDir
+    static Path dir;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        vertx = Vertx.vertx();
+        PipelineTesting.writeData(dir.resolve("data"));
+    }
+
+    @AfterAll
+    static void tearDown() {
+        vertx.close();
+    }
+
+    private static final String SGD = """
+        {"type": "Nesterov", "base_lr": 0.05, "momentum": 0.9, "weight_decay": 0.0005, "lr_policy": "step",
+         "gamma": 0.5, "stepsize": 7, "max_iter": 30, "test_interval": 10, "test_iter": 0, "snapshot": 4}""";
+
+    @Test
+    void metricsFileHasAStepLinePerStepWithTestAndEpochFields() throws Exception {
+        CortadoConfig config = PipelineTesting.config(dir.resolve("data"), SGD, "{\"threads\": 2}", false);
+        RunFolder folder = RunFolder.create(dir.resolve("runs"), "metrics");
+        var result = PipelineTesting.run(vertx, config, folder, Pipeline.Start.fresh());
+        assertTrue(result.ok(), result::toString);
+        List<JsonObject> lines = Files.readAllLines(folder.metricsFile()).stream().map(JsonObject::new).toList();
+        // a test pass before the first step (Caffe's test_initialization), then 30 steps
+        assertEquals(31, lines.size());
+        assertEquals(0, lines.get(0).getLong("step"));
+        assertTrue(lines.get(0).containsKey("test_accuracy"));
+        for (int i = 1; i <= 30; i++) {
+            JsonObject l = lines.get(i);
+            assertEquals(i, l.getLong("step"));
+            for (String k : List.of("epoch", "loss", "lr", "images_per_sec", "forward_ms", "backward_ms", "data_wait_ms",
+                    "loader_queue", "heap_used_mb")) {
+                assertTrue(l.containsKey(k), "step " + i + " lacks " + k + ": " + l);
+            }
+            assertEquals(i % 10 == 0, l.containsKey("test_loss"), "test pass at step " + i);
+            assertEquals(i % 10 == 0, l.containsKey("test_accuracy"));
+            assertEquals(i == 13 || i == 26, l.containsKey("samples"), "epoch end at step " + i); // 13 batches per epoch
+        }
+        double lr7 = lines.get(7).getDouble("lr");
+        double lr8 = lines.get(8).getDouble("lr");
+        assertEquals(0.05, lr7, 1e-12); // step 7 used iteration 6
+        assertEquals(0.025, lr8, 1e-12);
+        double acc = lines.get(30).getDouble("test_accuracy");
+        assertTrue(acc > 0.9, "the tiny task is learned: test accuracy " + acc);
+        assertEquals(70, lines.get(30).getLong("test_samples"));
+        // snapshots every 4 steps plus the final one, the newest 3 kept
+        assertEquals(List.of(24L, 28L, 30L), folder.snapshots().stream().map(RunFolder::iterOf).toList());
+        assertTrue(Files.isRegularFile(folder.finalWeights()));
+    }
+
+    @Test
+    void stopSnapshotsAndResumeGivesTheUninterruptedWeights() throws Exception {
+        CortadoConfig config = PipelineTesting.config(dir.resolve("data"), SGD,
+                "{\"threads\": 2, \"stages\": [\"ip1\"]}", false);
+        RunFolder folder = RunFolder.create(dir.resolve("runs"), "resume");
+        RunContext ctx = Pipeline.prepare(config, null, folder, "resume", Pipeline.Start.fresh());
+        var consumer = vertx.eventBus().<JsonObject>consumer(ctx.addresses().metrics(), m -> {
+            if (m.body().getLong("step") == 17) {
+                vertx.eventBus().send(ctx.addresses().control(), new JsonObject().put("action", "stop"));
+            }
+        });
+        CoordinatorVerticle.Result stopped;
+        try {
+            stopped = Pipeline.run(vertx, ctx).toCompletionStage().toCompletableFuture().get();
+        } finally {
+            consumer.unregister();
+            Pipeline.close(ctx);
+        }
+        assertEquals("stopped", stopped.status());
+        assertTrue(stopped.iter() >= 17 && stopped.iter() < 30, "stopped at " + stopped.iter());
+        Path snapshot = folder.latestSnapshot().orElseThrow();
+        assertEquals(stopped.iter(), RunFolder.iterOf(snapshot));
+        assertFalse(Files.exists(folder.finalWeights()), "a stopped run has no final weights");
+
+        var resumed = PipelineTesting.run(vertx, config, folder, new Pipeline.Start(snapshot, null, RunContext.Hooks.NONE, s -> { }));
+        assertEquals("finished", resumed.status());
+        assertEquals(30, resumed.iter());
+        double d = PipelineTesting.maxRelativeDifference(PipelineTesting.finalWeights(folder),
+                PipelineTesting.reference(config, 30));
+        assertTrue(d <= 1e-6, "resumed run differs from the uninterrupted one by " + d);
+    }
+
+    @Test
+    void aDivergingLossStopsTheRunAndKeepsTheLastGoodSnapshot() throws Exception {
+        String wild = """
+            {"type": "SGD", "base_lr": 1e30, "lr_policy": "step", "gamma": 1, "stepsize": 1000000,
+             "max_iter": 50, "snapshot": 1}""";
+        // lr 1e30 from step 3 on: the first two steps are fine, then the weights blow up
+        CortadoConfig config = PipelineTesting.config(dir.resolve("data"), wild.replace("\"base_lr\": 1e30",
+                "\"base_lr\": 0.01, \"lr_policy\": \"multistep\", \"stepvalue\": [2], \"gamma\": 1e32").replace(
+                "\"lr_policy\": \"step\", \"gamma\": 1, \"stepsize\": 1000000,", ""), "{\"threads\": 2}", false);
+        RunFolder folder = RunFolder.create(dir.resolve("runs"), "nan");
+        var result = PipelineTesting.run(vertx, config, folder, Pipeline.Start.fresh());
+        assertEquals("failed", result.status());
+        assertTrue(result.message().contains("loss is"), result.message());
+        long last = RunFolder.iterOf(folder.latestSnapshot().orElseThrow());
+        assertTrue(last >= 2 && last < result.iter(), "last snapshot " + last + ", failed at " + result.iter());
+        for (Path s : folder.snapshots()) {
+            var w = org.cortado.engine.io.CaffeWeights.read(s.resolveSibling(
+                    s.getFileName().toString().replace(".solverstate.h5", ".caffemodel.h5")));
+            for (var ts : w.values()) {
+                for (var t : ts) {
+                    for (int i = 0; i < t.count(); i++) {
+                        assertTrue(Float.isFinite(t.data()[i]), "snapshot " + s.getFileName() + " holds a non-finite weight");
+                    }
+                }
+            }
+        }
+        assertFalse(Files.exists(folder.finalWeights()));
+    }
+}
