@@ -8,6 +8,7 @@ import java.util.concurrent.Callable;
 import org.cortado.engine.config.CortadoConfig;
 import org.cortado.engine.config.Json;
 import org.cortado.engine.config.Overrides;
+import org.cortado.engine.train.ConfigCheck;
 import org.cortado.engine.train.RunFolder;
 import org.cortado.pipeline.Pipeline;
 import org.cortado.pipeline.RunContext;
@@ -71,7 +72,7 @@ final class TrainCommand implements Callable<Integer> {
         ObjectNode root = raw.copyNode();
         Overrides.apply(root, sets);
         String name = file.getFileName().toString().replaceFirst("\\.json$", "");
-        return CortadoConfig.from(Json.of(root, ""), file.toString(), name);
+        return ConfigCheck.validate(Json.of(root, ""), file.toString(), name, file.toAbsolutePath().getParent());
     }
 
     /** A run that failed before its first step leaves no folder behind. */

@@ -23,7 +23,7 @@ import org.cortado.engine.train.TrainingData;
  * flight (prefetch), re-requested when a reply does not come back in time, and a second reply for a
  * batch already received is dropped; batches go to stage 0 in the sampler's order, split into
  * micro-batches; a step ends when the optimizer has applied it. Between steps it runs test passes
- * ({@code test_interval}), writes snapshots ({@code snapshot.every}, on stop and at the end), obeys
+ * ({@code test_interval}, and after the last step), writes snapshots ({@code snapshot.every}, on stop and at the end), obeys
  * control messages and publishes one metrics object per step.
  *
  * <p>Batch positions: training batch {@code p} (0, 1, 2, ... over the whole run) is batch
@@ -309,7 +309,9 @@ public final class CoordinatorVerticle extends VerticleBase {
             finish("failed", failure);
             return;
         }
-        boolean testNow = schedule.testInterval() > 0 && iter % schedule.testInterval() == 0 && ctx.data().test().isPresent();
+        // Test every test_interval steps, and once more after the last step (the score of the final weights).
+        boolean testNow = ctx.data().test().isPresent()
+                && (schedule.testInterval() > 0 && iter % schedule.testInterval() == 0 || iter >= schedule.maxIter());
         if (testNow) {
             runTest(this::flushLineThenContinue);
         } else {
@@ -339,7 +341,7 @@ public final class CoordinatorVerticle extends VerticleBase {
     private void flushLineThenContinue() {
         flushLine();
         int every = ctx.config().pipeline().snapshotEvery();
-        if (every > 0 && iter % every == 0 && iter < schedule.maxIter()) {
+        if (every > 0 && iter > 0 && iter % every == 0 && iter < schedule.maxIter()) {
             snapshotRequested = true;
         }
         if (iter >= schedule.maxIter()) {

@@ -20,13 +20,13 @@ import org.cortado.engine.train.Trainer;
 import org.cortado.engine.train.TrainingData;
 
 /** Small data, a small net, and the in-process reference run the pipeline is compared with. */
-final class PipelineTesting {
+public final class PipelineTesting {
     static final int CLASSES = 4;
 
     private PipelineTesting() {}
 
     /** {@code n} uint8 images (1, 12, 12) whose class shows as a bright block (top or bottom half, middle or outer columns), in npy shards of 50. */
-    static void writeSplit(Path dir, int n, long seed) throws Exception {
+    public static void writeSplit(Path dir, int n, long seed) throws Exception {
         Files.createDirectories(dir);
         SplittableRandom r = new SplittableRandom(seed);
         for (int start = 0, part = 0; start < n; start += 50, part++) {
@@ -49,14 +49,19 @@ final class PipelineTesting {
         }
     }
 
-    static void writeData(Path root) throws Exception {
+    public static void writeData(Path root) throws Exception {
         writeSplit(root.resolve("train"), 200, 1);
         writeSplit(root.resolve("test"), 70, 2);
     }
 
-    /** A config over {@code root}'s data; {@code pipeline} and {@code extra} are JSON members spliced in. */
-    static CortadoConfig config(Path root, String solver, String pipeline, boolean bigBatchNet) {
-        String json = """
+    /** A config over {@code root}'s data with the given {@code solver} and {@code pipeline} sections (batch 16, or 20). */
+    public static CortadoConfig config(Path root, String solver, String pipeline, boolean bigBatchNet) {
+        return CortadoConfig.from(Json.parse(configJson(root, solver, pipeline, bigBatchNet), "test config"), "test config", "tiny");
+    }
+
+    /** The text of {@link #config}. */
+    public static String configJson(Path root, String solver, String pipeline, boolean bigBatchNet) {
+        return """
             {"version": 1, "name": "tiny", "seed": 7,
              "net": {"layers": [
                {"name": "data", "type": "Input", "top": ["data", "label"], "shape": [{"dim": [%d, 1, 12, 12]}, {"dim": [%d]}]},
@@ -80,11 +85,10 @@ final class PipelineTesting {
             }""".formatted(bigBatchNet ? 20 : 16, bigBatchNet ? 20 : 16, solver,
                 root.resolve("train").toString().replace("\\", "/"), root.resolve("test").toString().replace("\\", "/"),
                 pipeline);
-        return CortadoConfig.from(Json.parse(json, "test config"), "test config", "tiny");
     }
 
     /** Trains in-process with {@link Trainer} on the same batches; returns the weights. */
-    static Map<String, List<Tensor>> reference(CortadoConfig config, long steps) {
+    public static Map<String, List<Tensor>> reference(CortadoConfig config, long steps) {
         try (Trainer t = new Trainer(config);
              TrainingData data = TrainingData.open(config, t.trainNet(), null, s -> { })) {
             int bpe = data.train().batchesPerEpoch();
@@ -113,7 +117,7 @@ final class PipelineTesting {
         }
     }
 
-    static Map<String, List<Tensor>> finalWeights(RunFolder folder) {
+    public static Map<String, List<Tensor>> finalWeights(RunFolder folder) {
         return CaffeWeights.read(folder.finalWeights());
     }
 
@@ -121,7 +125,7 @@ final class PipelineTesting {
      * Largest {@code |a - b| / max(|b|, rms(b's blob))} over all weights: relative to each value, or to the
      * blob's typical magnitude for values far below it (where float rounding of a sum is all that differs).
      */
-    static double maxRelativeDifference(Map<String, List<Tensor>> a, Map<String, List<Tensor>> b) {
+    public static double maxRelativeDifference(Map<String, List<Tensor>> a, Map<String, List<Tensor>> b) {
         if (!a.keySet().equals(b.keySet())) {
             throw new AssertionError("layers differ: " + a.keySet() + " vs " + b.keySet());
         }

@@ -1,6 +1,8 @@
 package org.cortado.engine.config;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.cortado.engine.ConfigException;
 
 /**
@@ -23,24 +25,45 @@ public record CortadoConfig(String source, String name, long seed, int threads, 
         return from(Json.read(file), file.toString(), stripJson(file.getFileName().toString()));
     }
 
-    /** Reads an already-parsed config; {@code source} names it in errors. */
+    /**
+     * Reads an already-parsed config; {@code source} names it in errors. The top-level fields, the
+     * schedule and the pipeline are checked independently: every problem found is reported at once
+     * (see {@link org.cortado.engine.ConfigException#problems()}).
+     */
     public static CortadoConfig from(Json root, String source, String defaultName) {
-        int version = root.getInt("version", -1);
-        if (version != VERSION) {
-            throw root.error("version", version == -1 ? "required (the config format version, " + VERSION + ")"
-                    : "unsupported config version " + version + "; this Cortado reads version " + VERSION);
+        List<String> problems = new ArrayList<>();
+        int version = collect(problems, () -> root.getInt("version", -1), -1);
+        if (version != VERSION && problems.isEmpty()) {
+            problems.add(root.error("version", version == -1 ? "required (the config format version, " + VERSION + ")"
+                    : "unsupported config version " + version + "; this Cortado reads version " + VERSION).getMessage());
         }
-        String name = root.getString("name", defaultName);
-        root.getString("description", "");
-        long seed = root.getLong("seed", 1);
-        Json net = root.object("net");
-        Json solver = root.object("solver");
-        Schedule schedule = Schedule.parse(solver);
-        PipelineConfig pipeline = PipelineConfig.parse(root, schedule.snapshot());
+        String name = collect(problems, () -> root.getString("name", defaultName), defaultName);
+        collect(problems, () -> root.getString("description", ""), "");
+        long seed = collect(problems, () -> root.getLong("seed", 1), 1L);
+        Json net = collect(problems, () -> root.object("net"), null);
+        Json solver = collect(problems, () -> root.object("solver"), null);
+        Schedule schedule = solver == null ? null : collect(problems, () -> Schedule.parse(solver), null);
+        PipelineConfig pipeline = collect(problems, () -> PipelineConfig.parse(root, schedule == null ? 0 : schedule.snapshot()), null);
         // Sections owned by the data loaders, the dashboard and the cluster: read there.
         root.markUsed("data", "augment", "dashboard", "cluster");
-        root.rejectUnknown();
+        collect(problems, () -> {
+            root.rejectUnknown();
+            return null;
+        }, null);
+        if (!problems.isEmpty()) {
+            throw new ConfigException(problems.stream().map(p -> source + ": " + p).toList());
+        }
         return new CortadoConfig(source, name, seed, pipeline.threads(), root, net, solver, schedule, pipeline);
+    }
+
+    /** Runs one check; a {@link ConfigException} adds its problems and gives {@code fallback}. */
+    public static <T> T collect(List<String> problems, java.util.function.Supplier<T> check, T fallback) {
+        try {
+            return check.get();
+        } catch (ConfigException e) {
+            problems.addAll(e.problems());
+            return fallback;
+        }
     }
 
     private static String stripJson(String fileName) {

@@ -1,0 +1,138 @@
+package org.cortado.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.cortado.pipeline.PipelineTesting;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code cortado train}, {@code test} and {@code resume} from the command line, and their bad inputs. */
+class TrainCliTest {
+    @TempDir
+    static Path dir;
+    static Path config;
+
+    static final String SOLVER = """
+        {"type": "SGD", "base_lr": 0.05, "momentum": 0.9, "lr_policy": "fixed", "max_iter": 40,
+         "test_interval": 20, "snapshot": 10, "snapshot_prefix": "tiny"}""";
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        PipelineTesting.writeData(dir.resolve("data"));
+        config = dir.resolve("tiny.json");
+        Files.writeString(config, PipelineTesting.configJson(dir.resolve("data"), SOLVER, "{\"threads\": 2}", false));
+    }
+
+    private static Path runFolder(CliTest.Run r) {
+        String line = r.out().lines().filter(l -> l.startsWith("run folder: ")).findFirst().orElseThrow();
+        return Path.of(line.substring("run folder: ".length()));
+    }
+
+    @Test
+    void trainWritesARunFolderThatTestScoresAndResumeContinues() throws Exception {
+        Path runs = dir.resolve("runs");
+        CliTest.Run r = CliTest.cli("train", config.toString(), "--runs", runs.toString(), "--set", "solver.max_iter=20");
+        assertEquals(0, r.code(), r.out() + r.err());
+        Path run = runFolder(r);
+        assertTrue(run.startsWith(runs));
+        JsonNode resolved = new ObjectMapper().readTree(Files.readString(run.resolve("config.json")));
+        assertEquals(20, resolved.path("solver").path("max_iter").asInt(), "the resolved config has the --set value");
+        List<String> metrics = Files.readAllLines(run.resolve("metrics.jsonl"));
+        assertEquals(21, metrics.size(), "a test pass before step 1, then one line per step");
+        try (Stream<Path> s = Files.list(run.resolve("snapshots"))) {
+            assertEquals(List.of("tiny_iter_10.caffemodel.h5", "tiny_iter_10.solverstate.h5", "tiny_iter_20.caffemodel.h5",
+                    "tiny_iter_20.solverstate.h5"), s.map(p -> p.getFileName().toString()).sorted().toList());
+        }
+        assertTrue(r.out().contains("run finished at iteration 20"), r.out());
+        JsonNode last = new ObjectMapper().readTree(metrics.getLast());
+        double trainedAccuracy = last.path("test_accuracy").asDouble();
+
+        // cortado test scores the final weights as the last test pass did
+        CliTest.Run t = CliTest.cli("test", config.toString(), "--weights", run.resolve("weights.caffemodel.h5").toString(), "--json");
+        assertEquals(0, t.code(), t.err());
+        JsonNode score = new ObjectMapper().readTree(t.lastLine());
+        assertEquals(70, score.path("samples").asInt());
+        assertEquals(trainedAccuracy, score.path("accuracy").asDouble(), 1e-9);
+        assertTrue(t.out().contains("accuracy = "), t.out());
+
+        // resume continues from the newest snapshot to max_iter of the run's config (raised here by hand)
+        Files.writeString(run.resolve("config.json"), Files.readString(run.resolve("config.json"))
+                .replace("\"max_iter\" : 20", "\"max_iter\" : 30"));
+        CliTest.Run again = CliTest.cli("resume", run.toString());
+        assertEquals(0, again.code(), again.out() + again.err());
+        assertTrue(again.out().contains("from tiny_iter_20.solverstate.h5"), again.out());
+        assertTrue(again.out().contains("run finished at iteration 30"), again.out());
+        assertEquals(31, Files.readAllLines(run.resolve("metrics.jsonl")).size());
+    }
+
+    @Test
+    void fineTuningCopiesByLayerNameAndReportsWhatItSkipped() throws Exception {
+        Path runs = dir.resolve("runs-ft");
+        CliTest.Run first = CliTest.cli("train", config.toString(), "--runs", runs.toString(), "--set", "solver.max_iter=5");
+        assertEquals(0, first.code(), first.err());
+        Path weights = runFolder(first).resolve("weights.caffemodel.h5");
+        // a net whose last layer has another name and size: it keeps its fillers
+        Path other = dir.resolve("other.json");
+        Files.writeString(other, Files.readString(config).replace("\"name\": \"ip2\"", "\"name\": \"ip2_new\"")
+                .replace("\"bottom\": [\"ip2\", \"label\"]", "\"bottom\": [\"ip2_new\", \"label\"]")
+                .replace("\"top\": \"ip2\"", "\"top\": \"ip2_new\"")
+                .replace("\"max_iter\": 40", "\"max_iter\": 3"));
+        CliTest.Run r = CliTest.cli("train", other.toString(), "--runs", runs.toString(), "--weights", weights.toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.err().contains("copied [conv1, ip1]"), r.err());
+        assertTrue(r.err().contains("skipped (not in the net) [ip2]"), r.err());
+        assertTrue(r.err().contains("not in the file) [ip2_new]"), r.err());
+    }
+
+    @Test
+    void anInvalidConfigListsEveryProblemAndStartsNothing() throws Exception {
+        Path bad = dir.resolve("bad.json");
+        Files.writeString(bad, Files.readString(config)
+                .replace("\"seed\": 7", "\"seed\": \"seven\", \"colour\": 1")
+                .replace("\"num_output\": 4, \"kernel_size\": 3", "\"num_output\": 0, \"kernel_size\": 3")
+                .replace("\"base_lr\": 0.05", "\"base_lr\": -1")
+                .replace("{\"type\": \"flip\"}", "{\"type\": \"flipp\"}")
+                .replace("{\"threads\": 2}", "{\"threads\": 2, \"micro_batches\": 0}"));
+        Path runs = dir.resolve("runs-bad");
+        CliTest.Run r = CliTest.cli("train", bad.toString(), "--runs", runs.toString());
+        assertEquals(2, r.code());
+        for (String problem : List.of("seed: expected an integer", "colour: unknown field", "net.layers[1].num_output: must be > 0",
+                "solver.base_lr: must be >= 0", "augment.train[0].type: unknown augmentation step \"flipp\"",
+                "pipeline.micro_batches: must be > 0")) {
+            assertTrue(r.err().contains(problem), "missing \"" + problem + "\" in:\n" + r.err());
+        }
+        assertFalse(Files.exists(runs), "nothing was started");
+    }
+
+    @Test
+    void aMissingDataPathIsNamedAndLeavesNoRunFolder() throws Exception {
+        Path runs = dir.resolve("runs-missing");
+        CliTest.Run r = CliTest.cli("train", config.toString(), "--runs", runs.toString(),
+                "--set", "data.train.source=" + dir.resolve("nowhere/train"));
+        assertEquals(2, r.code(), r.out());
+        assertTrue(r.err().contains(dir.resolve("nowhere/train").toString()), r.err());
+        try (Stream<Path> s = Files.list(runs)) {
+            assertEquals(0, s.count(), "the run folder is removed again");
+        }
+    }
+
+    @Test
+    void resumeOfAFolderThatIsNotARunSaysSo() throws Exception {
+        Path notARun = Files.createDirectories(dir.resolve("not-a-run"));
+        CliTest.Run r = CliTest.cli("resume", notARun.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("is not a run folder"), r.err());
+        CliTest.Run missing = CliTest.cli("resume", dir.resolve("no-such-dir").toString());
+        assertEquals(2, missing.code());
+        assertTrue(missing.err().contains("no such run folder"), missing.err());
+    }
+}
