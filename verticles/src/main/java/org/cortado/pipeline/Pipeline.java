@@ -146,10 +146,16 @@ public final class Pipeline {
         List<String> ids = new ArrayList<>();
         Promise<CoordinatorVerticle.Result> done = Promise.promise();
         var p = ctx.config().pipeline();
-        Future<String> chain = vertx.deployVerticle(new OptimizerVerticle(ctx), worker).onSuccess(ids::add);
+        // Each stage computes on one thread of its own: the native compute libraries keep per-thread
+        // state (an OpenMP team belongs to the thread that starts it), so a stage hopping between the
+        // threads of a shared worker pool would start a new team of spinning threads on each.
+        String run = ctx.addresses().run();
+        Future<String> chain = vertx.deployVerticle(new OptimizerVerticle(ctx), new DeploymentOptions(worker)
+                .setWorkerPoolName("cortado-" + run + "-optimizer").setWorkerPoolSize(1)).onSuccess(ids::add);
         for (int s = 0; s < ctx.stages(); s++) {
             int stage = s;
-            chain = chain.compose(x -> vertx.deployVerticle(new StageVerticle(ctx, stage), worker)).onSuccess(ids::add);
+            chain = chain.compose(x -> vertx.deployVerticle(new StageVerticle(ctx, stage), new DeploymentOptions(worker)
+                    .setWorkerPoolName("cortado-" + run + "-stage-" + stage).setWorkerPoolSize(1))).onSuccess(ids::add);
         }
         chain = chain.compose(x -> vertx.deployVerticle(() -> new ShardLoaderVerticle(ctx),
                         new DeploymentOptions(worker).setInstances(p.loaders()))).onSuccess(ids::add)

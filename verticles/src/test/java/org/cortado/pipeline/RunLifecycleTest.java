@@ -131,4 +131,63 @@ class RunLifecycleTest {
         }
         assertFalse(Files.exists(folder.finalWeights()));
     }
+
+    @Test
+    void aShardThatBreaksMidEpochFailsTheBatchWithItsFileAndTheRunStopsWithASnapshot() throws Exception {
+        // Deflated npz shards are inflated into the heap; with a 1 MB budget (half for open shards) the
+        // loader closes and reopens them during the epoch. Shard files are overwritten after step 3.
+        Path data = dir.resolve("npz");
+        Path train = Files.createDirectories(data.resolve("train"));
+        java.util.SplittableRandom r = new java.util.SplittableRandom(3);
+        for (int part = 0; part < 4; part++) {
+            int rows = 1000;
+            byte[] x = new byte[rows * 144];
+            long[] y = new long[rows];
+            for (int i = 0; i < rows; i++) {
+                y[i] = r.nextInt(PipelineTesting.CLASSES);
+                for (int k = 0; k < 144; k++) {
+                    x[i * 144 + k] = (byte) r.nextInt(256);
+                }
+            }
+            try (var zip = new java.util.zip.ZipOutputStream(Files.newOutputStream(train.resolve("part-" + part + ".npz")))) {
+                zip.putNextEntry(new java.util.zip.ZipEntry("data.npy"));
+                org.cortado.engine.data.NpyFile.write(zip, org.cortado.engine.data.NdArray.ofBytes("x", x, rows, 1, 12, 12));
+                zip.closeEntry();
+                zip.putNextEntry(new java.util.zip.ZipEntry("label.npy"));
+                org.cortado.engine.data.NpyFile.write(zip, org.cortado.engine.data.NdArray.ofLongs("y", y, rows));
+                zip.closeEntry();
+            }
+        }
+        String json = PipelineTesting.configJson(dir.resolve("data"), """
+                {"type": "SGD", "base_lr": 0.01, "lr_policy": "fixed", "max_iter": 200}""", "{\"threads\": 2}", false)
+                .replace("\"data\": {\"train\": {\"source\": \"" + dir.resolve("data").resolve("train").toString().replace("\\", "/") + "\"}",
+                        "\"data\": {\"train\": {\"source\": \"" + train.toString().replace("\\", "/")
+                                + "\", \"memory_mb\": 1, \"shuffle_mode\": \"full\"}");
+        CortadoConfig config = CortadoConfig.from(org.cortado.engine.config.Json.parse(json, "t"), "t", "t");
+        RunFolder folder = RunFolder.create(dir.resolve("runs"), "broken");
+        RunContext ctx = Pipeline.prepare(config, null, folder, "broken", Pipeline.Start.fresh());
+        var consumer = vertx.eventBus().<JsonObject>consumer(ctx.addresses().metrics(), m -> {
+            if (m.body().getLong("step") == 3) {
+                try (var files = Files.list(train)) {
+                    for (Path f : files.toList()) {
+                        Files.writeString(f, "this is not a zip file any more");
+                    }
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        });
+        CoordinatorVerticle.Result result;
+        try {
+            result = Pipeline.run(vertx, ctx).toCompletionStage().toCompletableFuture().get();
+        } finally {
+            consumer.unregister();
+            Pipeline.close(ctx);
+        }
+        assertEquals("failed", result.status());
+        assertTrue(result.message().contains("part-") && result.message().contains(".npz"), result.message());
+        assertTrue(result.iter() >= 3 && result.iter() < 200, "stopped at " + result.iter());
+        Path snapshot = folder.latestSnapshot().orElseThrow();
+        assertEquals(result.iter(), RunFolder.iterOf(snapshot), "the snapshot holds the last completed step");
+    }
 }

@@ -1,0 +1,12 @@
+/**
+ * The training pipeline as Vert.x verticles: {@link org.cortado.pipeline.CoordinatorVerticle} (sampler,
+ * prefetch, re-requests, duplicates, steps, test passes, snapshots, control, metrics),
+ * {@link org.cortado.pipeline.ShardLoaderVerticle}, {@link org.cortado.pipeline.AugmenterVerticle},
+ * {@link org.cortado.pipeline.StageVerticle} (a slice of the net, GPipe micro-batches) and
+ * {@link org.cortado.pipeline.OptimizerVerticle} (the solver). They exchange
+ * {@link org.cortado.pipeline.TensorMessage}s through {@link org.cortado.pipeline.TensorCodec} at the
+ * addresses of {@link org.cortado.pipeline.Addresses}; {@link org.cortado.pipeline.Pipeline} prepares
+ * and deploys a run. Verticles are thin: reading, augmenting, forward, backward and updates are the
+ * engine's ({@code org.cortado.engine}); every verticle is a worker, so no compute runs on an event loop.
+ */
+package org.cortado.pipeline;
