@@ -6,13 +6,10 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.SequencedMap;
 import org.cortado.engine.solver.Param;
 import org.cortado.engine.solver.Solver;
 import org.cortado.engine.tensor.Blob;
-import org.cortado.engine.tensor.Tensor;
 
 /**
  * Owns the solver and its state (history, moments; the lr policy, weight decay and clipping live in
@@ -35,16 +32,7 @@ public final class OptimizerVerticle extends VerticleBase {
     public Future<?> start() {
         solver = Solver.create(ctx.config().solver());
         if (ctx.history() != null) {
-            List<String> keys = solver.historyNames(ctx.paramNames());
-            if (keys.size() != ctx.history().size()) {
-                throw new IllegalArgumentException("the snapshot's solver state has " + ctx.history().size()
-                        + " history blobs; this net and solver type keep " + keys.size());
-            }
-            SequencedMap<String, Tensor> h = new LinkedHashMap<>();
-            for (int i = 0; i < keys.size(); i++) {
-                h.put(keys.get(i), ctx.history().get(i));
-            }
-            solver.restore(h);
+            solver.restore(ctx.paramNames(), ctx.history(), "the snapshot");
         }
         var bus = vertx.eventBus();
         return Future.all(

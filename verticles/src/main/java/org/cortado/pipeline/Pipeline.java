@@ -67,7 +67,7 @@ public final class Pipeline {
                 if (!report.notInFile().isEmpty()) {
                     throw new WeightsException(w + ": no weights for layers " + report.notInFile() + "; cannot resume");
                 }
-                history = state.history().isEmpty() ? null : state.history();
+                history = state.history();
                 startIter = state.iter();
             } else if (start.weights() != null) {
                 initial = CaffeWeights.read(start.weights());
@@ -85,15 +85,8 @@ public final class Pipeline {
                     StagePlan.at(test, order, cuts, "pipeline.stages");
                 }
             }
-            List<String> paramNames = new ArrayList<>();
-            java.util.Set<Object> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-            for (Param p : net.params()) {
-                if (seen.add(p.blob())) {
-                    paramNames.add(p.name());
-                }
-            }
             return new RunContext(new Addresses(runId), config, data, parallel, List.copyOf(order), cuts,
-                    paramNames, net.inputs().get(0).dim(0), folder, startIter, initial, history, start.hooks(), configDir);
+                    net.paramNames(), net.inputs().get(0).dim(0), folder, startIter, initial, history, start.hooks(), configDir);
         } catch (RuntimeException e) {
             if (data != null) {
                 data.close();

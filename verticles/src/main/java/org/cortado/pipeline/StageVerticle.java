@@ -51,6 +51,8 @@ public final class StageVerticle extends VerticleBase {
     /** Replicas holding a micro-batch between its forward and its backward; a forward for one of them waits. */
     private boolean[] holding;
     private final ArrayDeque<Message<TensorMessage>> deferred = new ArrayDeque<>();
+    /** Each net's output blobs (loss, accuracy), found once. */
+    private final Map<Net, List<Blob>> outputBlobs = new java.util.IdentityHashMap<>();
     private long forwardNanos;
     private long backwardNanos;
 
@@ -167,7 +169,7 @@ public final class StageVerticle extends VerticleBase {
         }
         if (last) {
             JsonObject outputs = new JsonObject();
-            for (Blob o : Trainer.outputs(net)) {
+            for (Blob o : outputBlobs.computeIfAbsent(net, Trainer::outputs)) {
                 double s = 0;
                 for (int i = 0; i < o.count(); i++) {
                     s += o.x()[i];

@@ -289,6 +289,18 @@ public final class Net {
         return List.copyOf(params);
     }
 
+    /** The names of the learnable blobs, net order, each shared blob once: the solver state's order. */
+    public List<String> paramNames() {
+        List<String> names = new ArrayList<>();
+        Set<Blob> seen = Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (Param p : params) {
+            if (seen.add(p.blob())) {
+                names.add(p.name());
+            }
+        }
+        return names;
+    }
+
     public boolean hasBlob(String blobName) {
         return blobs.containsKey(blobName);
     }

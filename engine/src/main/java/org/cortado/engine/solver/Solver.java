@@ -359,6 +359,29 @@ public final class Solver {
         install(bound, copy);
     }
 
+    /**
+     * Restores a Caffe-ordered history list ({@code .solverstate}'s {@code history/0..n-1}) for the
+     * learnable blobs named {@code paramNames} (net order, each shared blob once); an empty list
+     * (a snapshot taken before the first step) restores nothing.
+     *
+     * @throws WeightsException naming {@code source} when the count does not fit this net and solver type
+     */
+    public void restore(List<String> paramNames, List<Tensor> history, String source) {
+        if (history.isEmpty()) {
+            return;
+        }
+        List<String> keys = historyNames(paramNames);
+        if (history.size() != keys.size()) {
+            throw new WeightsException("solver state " + source + " has " + history.size() + " history blobs, this net and "
+                    + config.type().caffeName() + " keep " + keys.size() + " (" + paramNames.size() + " learnable blobs)");
+        }
+        SequencedMap<String, Tensor> state = new LinkedHashMap<>();
+        for (int i = 0; i < keys.size(); i++) {
+            state.put(keys.get(i), history.get(i));
+        }
+        restore(state);
+    }
+
     private void install(List<Param> params, SequencedMap<String, Tensor> state) {
         history.clear();
         history2.clear();

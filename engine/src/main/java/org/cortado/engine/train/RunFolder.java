@@ -20,7 +20,6 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.cortado.engine.ConfigException;
 import org.cortado.engine.io.CaffeWeights;
-import org.cortado.engine.io.SolverStateFile;
 import org.cortado.engine.tensor.Tensor;
 
 /**
@@ -125,12 +124,7 @@ public final class RunFolder {
      * atomic), then deletes all but the newest {@code keep}. Returns the state file.
      */
     public Path writeSnapshot(long iter, SequencedMap<String, List<Tensor>> weights, List<Tensor> history, int keep) {
-        Path snaps = dir.resolve("snapshots");
-        String base = prefix + "_iter_" + iter;
-        Path w = snaps.resolve(base + ".caffemodel.h5");
-        Path s = snaps.resolve(base + ".solverstate.h5");
-        CaffeWeights.write(w, weights);
-        SolverStateFile.write(s, new SolverStateFile.State(iter, w.getFileName().toString(), 0, history));
+        Path s = Trainer.writeSnapshot(dir.resolve("snapshots").resolve(prefix), iter, weights, history);
         List<Path> all = snapshots();
         for (int i = 0; i < all.size() - keep; i++) {
             Path old = all.get(i);

@@ -124,12 +124,21 @@ public final class Trainer implements AutoCloseable {
      * Returns the state file.
      */
     public java.nio.file.Path snapshot(java.nio.file.Path prefix) {
+        return writeSnapshot(prefix, iter, train.weights(), List.copyOf(solver.state().values()));
+    }
+
+    /**
+     * Writes {@code PREFIX_iter_N.caffemodel.h5} and then {@code PREFIX_iter_N.solverstate.h5} (naming the
+     * weights file relative to its folder), each atomically. Returns the state file.
+     */
+    public static java.nio.file.Path writeSnapshot(java.nio.file.Path prefix, long iter,
+                                                   SequencedMap<String, List<Tensor>> weights, List<Tensor> history) {
         String base = prefix.getFileName() + "_iter_" + iter;
-        java.nio.file.Path weights = prefix.resolveSibling(base + ".caffemodel.h5");
+        java.nio.file.Path w = prefix.resolveSibling(base + ".caffemodel.h5");
         java.nio.file.Path state = prefix.resolveSibling(base + ".solverstate.h5");
-        org.cortado.engine.io.CaffeWeights.write(weights, train.weights());
+        org.cortado.engine.io.CaffeWeights.write(w, weights);
         org.cortado.engine.io.SolverStateFile.write(state, new org.cortado.engine.io.SolverStateFile.State(
-                iter, weights.getFileName().toString(), 0, List.copyOf(solver.state().values())));
+                iter, w.getFileName().toString(), 0, history));
         return state;
     }
 
@@ -142,26 +151,9 @@ public final class Trainer implements AutoCloseable {
             throw new org.cortado.engine.WeightsException(weights + ": no weights for layers " + report.notInFile()
                     + " of the net; cannot resume from " + stateFile);
         }
-        // The solver keeps one history per distinct blob (a shared blob once), and two sets for the
-        // types that need them (AdaDelta, Adam, AdamW), in Caffe's order: see Solver.historyNames.
-        List<String> names = new java.util.ArrayList<>();
-        java.util.Set<Object> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-        for (var p : train.params()) {
-            if (seen.add(p.blob())) {
-                names.add(p.name());
-            }
-        }
-        List<String> keys = solver.historyNames(names);
-        if (state.history().size() != keys.size()) {
-            throw new org.cortado.engine.WeightsException("solver state " + stateFile + " has " + state.history().size()
-                    + " history blobs, this net and solver type keep " + keys.size() + " (" + names.size()
-                    + " learnable blobs)");
-        }
-        SequencedMap<String, Tensor> history = new LinkedHashMap<>();
-        for (int i = 0; i < keys.size(); i++) {
-            history.put(keys.get(i), state.history().get(i));
-        }
-        solver.restore(history);
+        // One history per distinct blob (a shared blob once), two sets for AdaDelta, Adam and AdamW, in
+        // Caffe's order: see Solver.historyNames.
+        solver.restore(train.paramNames(), state.history(), stateFile.toString());
         iter = state.iter();
     }
 

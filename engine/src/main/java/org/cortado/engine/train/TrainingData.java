@@ -124,15 +124,21 @@ public final class TrainingData implements AutoCloseable {
         }
     }
 
-    /** The class count the net's loss expects: the last InnerProduct's {@code num_output}, else 0 (unchecked). */
+    /**
+     * The class count the net's classification loss expects: the width (axis 1) of the scores its
+     * first such loss layer reads, or 0 (labels only checked to be >= 0) when the net has none.
+     */
     private static int numClasses(Net net) {
-        int classes = 0;
-        for (var l : net.layers()) {
-            if (l.config().type().equals("InnerProduct")) {
-                classes = l.config().json().getInt("num_output", 0);
+        for (int l = 0; l < net.layers().size(); l++) {
+            switch (net.layers().get(l).config().type()) {
+                case "SoftmaxWithLoss", "InfogainLoss", "HingeLoss", "MultinomialLogisticLoss" -> {
+                    var scores = net.bottomsOf(l).get(0);
+                    return scores.rank() > 1 ? scores.dim(1) : 0;
+                }
+                default -> { }
             }
         }
-        return classes;
+        return 0;
     }
 
     public Source train() {
