@@ -39,6 +39,10 @@ final class BenchCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE})")
     String conv;
 
+    @Option(names = "--data", description = "train on the config's training data, read and augmented on the "
+            + "training thread (the in-process engine's loop), instead of one synthetic batch")
+    boolean data;
+
     @Option(names = "--json", description = "print one JSON object as the last line")
     boolean json;
 
@@ -67,7 +71,12 @@ final class BenchCommand implements Callable<Integer> {
         if (threads > 0) {
             cfg = cfg.withThreads(threads);
         }
-        Benchmark.Result r = Benchmark.run(cfg, batch, iters, Math.max(0, warmup));
+        if (data && batch > 0) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--batch cannot be combined with --data "
+                    + "(real batches have the config's size)");
+        }
+        Benchmark.Result r = Benchmark.run(cfg, batch, iters, Math.max(0, warmup),
+                data ? config.toAbsolutePath().getParent() : null);
         PrintWriter out = spec.commandLine().getOut();
         out.printf("%s: batch %d, %d threads, %d iterations, convolutions: %s%n", r.net(), r.batch(), r.threads(),
                 r.iters(), convBackend());
@@ -94,6 +103,7 @@ final class BenchCommand implements Callable<Integer> {
             o.put("conv", convBackend());
             o.put("images_per_sec", r.imagesPerSec());
             o.put("ms_per_iter", r.msPerIter());
+            o.put("median_ms_per_iter", r.medianMsPerIter());
             o.put("update_ms", r.updateMs());
             o.put("params", r.params());
             o.put("flops", r.flops());

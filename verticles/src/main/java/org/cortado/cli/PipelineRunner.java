@@ -1,7 +1,6 @@
 package org.cortado.cli;
 
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -43,12 +42,11 @@ final class PipelineRunner {
         }, "cortado-stop");
         Runtime.getRuntime().addShutdownHook(hook);
         Progress progress = new Progress(config, ctx, err);
-        MessageConsumer<JsonObject> metrics = vertx.eventBus().consumer(ctx.addresses().metrics(), m -> progress.step(m.body()));
         CoordinatorVerticle.Result result;
         try {
-            result = Pipeline.run(vertx, ctx).toCompletionStage().toCompletableFuture().get();
+            result = Pipeline.listen(vertx, ctx, progress::step).compose(id -> Pipeline.run(vertx, ctx)
+                    .eventually(() -> vertx.undeploy(id))).toCompletionStage().toCompletableFuture().get();
         } finally {
-            metrics.unregister();
             progress.done();
             Pipeline.close(ctx);
             folder.close();
@@ -112,22 +110,26 @@ final class PipelineRunner {
                 lastTest = String.format("step %d: test loss %.4f, accuracy %.4f", step,
                         m.getDouble("test_loss", Double.NaN), m.getDouble("test_accuracy", Double.NaN));
             }
-            double elapsed = (System.nanoTime() - startNanos) / 1e9;
+            long now = System.nanoTime();
+            boolean draw = terminal
+                    ? now - lastDraw > 100_000_000L || step == maxIter || m.containsKey("test_accuracy")
+                    : step % display == 0 || step == maxIter || m.containsKey("test_accuracy");
+            if (!draw) {
+                return;
+            }
+            double elapsed = (now - startNanos) / 1e9;
             double perStep = step > startIter ? elapsed / (step - startIter) : Double.NaN;
             String line = String.format("epoch %d/%d  step %d/%d  loss %s  %s%s img/s  ETA %s",
                     m.getLong("epoch", 0L) + 1, epochs, step, maxIter,
                     m.containsKey("loss") ? String.format("%.4f", m.getDouble("loss")) : "-",
                     m.containsKey("test_accuracy") ? String.format("test acc %.4f  ", m.getDouble("test_accuracy")) : "",
                     rate < 0 ? "-" : String.format("%.0f", rate), eta(perStep * (maxIter - step)));
-            long now = System.nanoTime();
             if (terminal) {
-                if (now - lastDraw > 100_000_000L || step == maxIter || m.containsKey("test_accuracy")) {
-                    err.print("\r" + line + "\u001b[K");
-                    err.flush();
-                    drawn = true;
-                    lastDraw = now;
-                }
-            } else if (step % display == 0 || step == maxIter || m.containsKey("test_accuracy")) {
+                err.print("\r" + line + "\u001b[K");
+                err.flush();
+                drawn = true;
+                lastDraw = now;
+            } else {
                 err.println(line);
                 err.flush();
             }

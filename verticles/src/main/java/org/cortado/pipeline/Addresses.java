@@ -38,6 +38,7 @@ public record Addresses(String run) {
         return a("coordinator.batches");
     }
 
+    /** A test batch's outputs (loss, accuracy), from the last stage; a training step's travel with its gradients. */
     public String coordinatorOutputs() {
         return a("coordinator.outputs");
     }

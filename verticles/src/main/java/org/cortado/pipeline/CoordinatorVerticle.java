@@ -51,13 +51,16 @@ public final class CoordinatorVerticle extends VerticleBase {
     private final int batch;
     private final long endPos;
 
-    // Training batches: requested and not back yet (by position, with the attempt and timer), and back but not used.
-    private final Map<Long, long[]> outstanding = new HashMap<>(); // pos -> {attempt, timerId}
+    // Training batches: requested and not back yet (by position, with the attempt and its deadline), and back but not used.
+    // One periodic sweep re-requests the late ones (a timer per request would wake the event loop twice per batch).
+    private final Map<Long, long[]> outstanding = new HashMap<>(); // pos -> {attempt, deadline (System.nanoTime)}
+    private long sweepTimer = -1;
     private final TreeMap<Long, TensorMessage> ready = new TreeMap<>();
     private long nextPos;
 
-    private long iter;
-    private boolean stepRunning;
+    private long iter; // steps completed
+    private long dispatched; // the next step to hand to the stages
+    private int running; // steps handed to the stages and not yet applied by the optimizer (at most 2)
     private boolean paused;
     private boolean busy; // a test pass or snapshot between steps
     private boolean stopRequested;
@@ -65,10 +68,8 @@ public final class CoordinatorVerticle extends VerticleBase {
     private String failure;
     private boolean finished;
 
-    // The running step.
-    private double stepLoss;
-    private final SequencedMap<String, Double> stepOutputs = new LinkedHashMap<>();
-    private long stepStart;
+    // The running steps' samples, by step.
+    private final Map<Long, Long> stepSamples = new HashMap<>();
     private long waitStart = -1;
     private double waitMs;
     private long lastStepEnd;
@@ -105,6 +106,7 @@ public final class CoordinatorVerticle extends VerticleBase {
         this.micro = ctx.microBatches();
         this.batch = ctx.batchSize();
         this.iter = ctx.startIter();
+        this.dispatched = iter;
         this.nextPos = iter * iterSize;
         this.endPos = schedule.maxIter() * iterSize;
     }
@@ -115,7 +117,7 @@ public final class CoordinatorVerticle extends VerticleBase {
         var a = ctx.addresses();
         Future<?> f = Future.all(List.of(
                 bus.<TensorMessage>consumer(a.coordinatorBatches(), this::onBatch).completion(),
-                bus.<JsonObject>consumer(a.coordinatorOutputs(), m -> onOutputs(m.body())).completion(),
+                bus.<JsonObject>consumer(a.coordinatorOutputs(), m -> onTestOutputs(m.body())).completion(),
                 bus.<JsonObject>consumer(a.coordinatorSteps(), m -> onStepDone(m.body())).completion(),
                 bus.<JsonObject>consumer(a.coordinatorFailures(), m -> onFailure(m.body())).completion(),
                 bus.<JsonObject>consumer(a.control(), this::onControl).completion()));
@@ -123,6 +125,8 @@ public final class CoordinatorVerticle extends VerticleBase {
     }
 
     private void begin() {
+        long timeout = ctx.config().pipeline().requestTimeoutMs();
+        sweepTimer = vertx.setPeriodic(Math.clamp(timeout / 4, 5, 1000), t -> sweep());
         lastStepEnd = System.nanoTime();
         if (iter >= schedule.maxIter()) {
             finish("finished", null);
@@ -152,18 +156,32 @@ public final class CoordinatorVerticle extends VerticleBase {
         TensorMessage req = new TensorMessage("request", new JsonObject().put("phase", "TRAIN").put("epoch", epoch)
                 .put("index", index).put("attempt", attempt));
         req.putLongs("ids", sampler.batch(epoch, index));
-        long timer = vertx.setTimer(ctx.config().pipeline().requestTimeoutMs(), t -> onTimeout(pos, attempt));
-        outstanding.put(pos, new long[] {attempt, timer});
+        outstanding.put(pos, new long[] {attempt, deadline()});
         vertx.eventBus().send(ctx.addresses().loaderRequests(), req);
     }
 
-    private void onTimeout(long pos, int attempt) {
-        long[] o = outstanding.get(pos);
-        if (o == null || o[0] != attempt || failure != null) {
+    private long deadline() {
+        return System.nanoTime() + ctx.config().pipeline().requestTimeoutMs() * 1_000_000L;
+    }
+
+    /** Re-requests every batch whose reply is overdue (the periodic sweep). */
+    private void sweep() {
+        if (failure != null || finished) {
             return;
         }
-        reissued++;
-        request(pos, attempt + 1);
+        long now = System.nanoTime();
+        for (var e : List.copyOf(outstanding.entrySet())) {
+            if (e.getValue()[1] - now < 0) {
+                reissued++;
+                request(e.getKey(), (int) e.getValue()[0] + 1);
+            }
+        }
+        for (var e : List.copyOf(testOutstanding.entrySet())) {
+            if (e.getValue()[1] - now < 0) {
+                reissued++;
+                requestTest(e.getKey(), (int) e.getValue()[0] + 1);
+            }
+        }
     }
 
     private void onBatch(Message<TensorMessage> m) {
@@ -179,25 +197,34 @@ public final class CoordinatorVerticle extends VerticleBase {
             duplicates++;
             return;
         }
-        vertx.cancelTimer(o[1]);
         ready.put(pos, b);
         maybeStartStep();
     }
 
     // ---- steps ----
 
+    /**
+     * Hands the next step to the stages when it may run: when no step is running, or, one step ahead,
+     * while one is running and nothing is due between the two (no test pass, snapshot, stop or end).
+     * The step ahead waits in the stages until the optimizer has returned the running step's params,
+     * so the compute threads go from one step to the next without a round trip through this verticle.
+     */
     private void maybeStartStep() {
-        if (finished || stepRunning || busy || paused) {
+        if (finished || busy || paused) {
             return;
         }
-        if (failure != null || stopRequested || snapshotRequested) {
+        if (running == 0 && (failure != null || stopRequested || snapshotRequested)) {
             betweenSteps();
             return;
         }
-        long first = iter * iterSize;
+        if (running > 0 && (running > 1 || failure != null || stopRequested || snapshotRequested || boundary(dispatched))) {
+            return;
+        }
+        long step = dispatched;
+        long first = step * iterSize;
         for (long p = first; p < first + iterSize; p++) {
             if (!ready.containsKey(p)) {
-                if (waitStart < 0) {
+                if (waitStart < 0 && running == 0) { // the stages are idle for want of data
                     waitStart = System.nanoTime();
                 }
                 fill();
@@ -208,10 +235,9 @@ public final class CoordinatorVerticle extends VerticleBase {
             waitMs += (System.nanoTime() - waitStart) / 1e6;
             waitStart = -1;
         }
-        stepRunning = true;
-        stepStart = System.nanoTime();
-        stepLoss = 0;
-        stepOutputs.clear();
+        running++;
+        dispatched++;
+        ctx.hooks().dispatched(step, running);
         List<TensorMessage> batches = new ArrayList<>();
         int units = 0;
         for (int k = 0; k < iterSize; k++) {
@@ -225,7 +251,7 @@ public final class CoordinatorVerticle extends VerticleBase {
             TensorMessage b = batches.get(k);
             long[] ids = b.longs("ids");
             ctx.hooks().consumed(pos / bpe, (int) (pos % bpe), ids);
-            epochSamples += ids.length;
+            stepSamples.merge(step, (long) ids.length, Long::sum);
             int n = ids.length;
             Tensor data = b.tensor("data");
             Tensor label = b.tensor("label");
@@ -234,9 +260,9 @@ public final class CoordinatorVerticle extends VerticleBase {
             int from = 0;
             for (int mb = 0; mb < parts; mb++) {
                 int size = n / parts + (mb < n % parts ? 1 : 0);
-                JsonObject h = new JsonObject().put("phase", "TRAIN").put("step", iter).put("unit", unit++)
+                JsonObject h = new JsonObject().put("phase", "TRAIN").put("step", step).put("unit", unit++)
                         .put("replica", mb).put("units", units).put("n", size).put("scale", (double) size / n)
-                        .put("pass", (iter * iterSize + k) * micro + mb);
+                        .put("pass", (step * iterSize + k) * micro + mb);
                 TensorMessage f = new TensorMessage("forward", h);
                 if (parts == 1) {
                     f.put(ctx.data().dataBlob(), data).put(ctx.data().labelBlob(), label);
@@ -252,38 +278,44 @@ public final class CoordinatorVerticle extends VerticleBase {
             }
         }
         fill();
+        maybeStartStep(); // the step ahead, if it may run
     }
 
-    private void onOutputs(JsonObject h) {
+    /** True when something is due after {@code step} steps: a test pass, a snapshot, or the end. */
+    private boolean boundary(long step) {
+        int every = ctx.config().pipeline().snapshotEvery();
+        return step >= schedule.maxIter()
+                || ctx.data().test().isPresent() && schedule.testInterval() > 0 && step % schedule.testInterval() == 0
+                || every > 0 && step % every == 0;
+    }
+
+    /** A test batch's outputs (a training step's come with its {@link #onStepDone}). */
+    private void onTestOutputs(JsonObject h) {
         JsonObject outputs = h.getJsonObject("outputs");
-        if (h.getString("phase").equals("TEST")) {
-            int n = h.getInteger("n");
-            for (String k : outputs.fieldNames()) {
-                testSums.merge(k, outputs.getDouble(k) * n, Double::sum);
-            }
-            testSamples += n;
-            testDone++;
-            continueTest();
-            return;
-        }
-        double scale = h.getDouble("scale");
+        int n = h.getInteger("n");
         for (String k : outputs.fieldNames()) {
-            stepOutputs.merge(k, outputs.getDouble(k) * scale / iterSize, Double::sum);
+            testSums.merge(k, outputs.getDouble(k) * n, Double::sum);
         }
+        testSamples += n;
+        testDone++;
+        continueTest();
     }
 
     private void onStepDone(JsonObject s) {
         long step = s.getLong("step");
-        stepRunning = false;
+        running--;
+        SequencedMap<String, Double> outputs = new LinkedHashMap<>(); // the stages' sums over the step's micro-batches
+        s.getJsonObject("outputs").forEach(e -> outputs.put(e.getKey(), ((Number) e.getValue()).doubleValue() / iterSize));
+        epochSamples += stepSamples.remove(step);
         long now = System.nanoTime();
         double seconds = (now - lastStepEnd) / 1e9;
         lastStepEnd = now;
         iter = step + 1;
-        double loss = lossOf(stepOutputs);
+        double loss = lossOf(outputs);
         long epoch = step * iterSize / bpe;
         JsonObject line = new JsonObject().put("step", iter).put("epoch", epoch).put("loss", loss)
                 .put("lr", s.getDouble("lr")).put("images_per_sec", batch * iterSize / Math.max(1e-9, seconds));
-        for (var e : stepOutputs.entrySet()) {
+        for (var e : outputs.entrySet()) {
             if (!e.getKey().equals("loss")) {
                 line.put(e.getKey(), e.getValue());
             }
@@ -362,6 +394,7 @@ public final class CoordinatorVerticle extends VerticleBase {
             busy = true;
             snapshot().onComplete(r -> {
                 busy = false;
+                lastStepEnd = System.nanoTime();
                 if (r.failed()) {
                     failure = "snapshot failed: " + r.cause().getMessage();
                 }
@@ -408,6 +441,7 @@ public final class CoordinatorVerticle extends VerticleBase {
             line.put("test_samples", testSamples);
             pendingLine = line;
             busy = false;
+            lastStepEnd = System.nanoTime(); // the next step's time leaves the test pass out
             Runnable then = afterTest;
             afterTest = null;
             then.run();
@@ -419,14 +453,7 @@ public final class CoordinatorVerticle extends VerticleBase {
         TensorMessage req = new TensorMessage("request", new JsonObject().put("phase", "TEST").put("epoch", 0)
                 .put("index", index).put("attempt", attempt));
         req.putLongs("ids", test.sampler().batch(0, index));
-        long timer = vertx.setTimer(ctx.config().pipeline().requestTimeoutMs(), t -> {
-            long[] o = testOutstanding.get(index);
-            if (o != null && o[0] == attempt && failure == null) {
-                reissued++;
-                requestTest(index, attempt + 1);
-            }
-        });
-        testOutstanding.put(index, new long[] {attempt, timer});
+        testOutstanding.put(index, new long[] {attempt, deadline()});
         vertx.eventBus().send(ctx.addresses().loaderRequests(), req);
     }
 
@@ -437,7 +464,6 @@ public final class CoordinatorVerticle extends VerticleBase {
             duplicates++;
             return;
         }
-        vertx.cancelTimer(o[1]);
         testReady.put(index, b);
         continueTest();
     }
@@ -449,6 +475,9 @@ public final class CoordinatorVerticle extends VerticleBase {
         switch (action) {
             case "pause" -> paused = true;
             case "resume" -> {
+                if (paused) {
+                    lastStepEnd = System.nanoTime();
+                }
                 paused = false;
                 maybeStartStep();
             }
@@ -473,12 +502,12 @@ public final class CoordinatorVerticle extends VerticleBase {
         if (failure == null) {
             failure = f.getString("message");
         }
-        if (!stepRunning && !busy) {
+        if (running == 0 && !busy) {
             maybeStartStep();
         } else if (!f.getString("component", "").equals("loader") && !f.getString("component", "").equals("augmenter")) {
             // A stage or the optimizer failed mid-step: the step will not complete. The weights are
             // those of the last completed step (forward and backward do not change them).
-            stepRunning = false;
+            running = 0;
             busy = false;
             finish("failed", failure);
         }
@@ -517,12 +546,7 @@ public final class CoordinatorVerticle extends VerticleBase {
             return;
         }
         finished = true;
-        for (long[] o : outstanding.values()) {
-            vertx.cancelTimer(o[1]);
-        }
-        for (long[] o : testOutstanding.values()) {
-            vertx.cancelTimer(o[1]);
-        }
+        vertx.cancelTimer(sweepTimer);
         flushLine();
         boolean diverged = message != null && message.startsWith("loss is ");
         if (diverged || ctx.folder() == null) {

@@ -54,6 +54,7 @@ public final class OptimizerVerticle extends VerticleBase {
         long step = g.header().getLong("step");
         JsonArray forward = new JsonArray();
         JsonArray backward = new JsonArray();
+        JsonObject outputs = new JsonObject();
         try {
             List<Param> params = new ArrayList<>();
             for (TensorMessage p : pending) {
@@ -62,6 +63,9 @@ public final class OptimizerVerticle extends VerticleBase {
                     throw new IllegalStateException("gradients of steps " + h.getLong("step") + " and " + step + " mixed");
                 }
                 forward.add(h.getDouble("forward_ms"));
+                if (h.containsKey("outputs")) {
+                    outputs = h.getJsonObject("outputs");
+                }
                 backward.add(h.getDouble("backward_ms"));
                 JsonArray names = h.getJsonArray("names");
                 for (int i = 0; i < names.size(); i++) {
@@ -87,7 +91,7 @@ public final class OptimizerVerticle extends VerticleBase {
         }
         arrived = 0;
         vertx.eventBus().send(ctx.addresses().coordinatorSteps(), new JsonObject().put("step", step)
-                .put("lr", solver.lastRate()).put("forward_ms", forward).put("backward_ms", backward));
+                .put("lr", solver.lastRate()).put("forward_ms", forward).put("backward_ms", backward).put("outputs", outputs));
     }
 
     /** Replies with the solver history (copies), in Caffe's order, for a snapshot. */

@@ -4,7 +4,9 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.ThreadingModel;
+import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -139,22 +141,28 @@ public final class Pipeline {
         List<String> ids = new ArrayList<>();
         Promise<CoordinatorVerticle.Result> done = Promise.promise();
         var p = ctx.config().pipeline();
-        // Each stage computes on one thread of its own: the native compute libraries keep per-thread
-        // state (an OpenMP team belongs to the thread that starts it), so a stage hopping between the
-        // threads of a shared worker pool would start a new team of spinning threads on each.
-        String run = ctx.addresses().run();
-        Future<String> chain = vertx.deployVerticle(new OptimizerVerticle(ctx), new DeploymentOptions(worker)
-                .setWorkerPoolName("cortado-" + run + "-optimizer").setWorkerPoolSize(1)).onSuccess(ids::add);
+        // The stages and the optimizer of this process compute on one thread: each of their loops
+        // already spreads over every core (ctx.parallel()), and the native compute libraries keep
+        // per-thread state (an OpenMP team belongs to the thread that starts it), so a second compute
+        // thread would start a second team of spinning threads competing for the same cores. On one
+        // thread, handing gradients to the optimizer and params back to a stage is a queued task, not
+        // a thread wake-up. (Stages on other devices or nodes run concurrently.)
+        DeploymentOptions compute = new DeploymentOptions(worker)
+                .setWorkerPoolName("cortado-" + ctx.addresses().run() + "-compute").setWorkerPoolSize(1);
+        Future<String> chain = vertx.deployVerticle(new OptimizerVerticle(ctx), compute).onSuccess(ids::add);
         for (int s = 0; s < ctx.stages(); s++) {
             int stage = s;
-            chain = chain.compose(x -> vertx.deployVerticle(new StageVerticle(ctx, stage), new DeploymentOptions(worker)
-                    .setWorkerPoolName("cortado-" + run + "-stage-" + stage).setWorkerPoolSize(1))).onSuccess(ids::add);
+            chain = chain.compose(x -> vertx.deployVerticle(new StageVerticle(ctx, stage), compute)).onSuccess(ids::add);
         }
+        // The loaders, the augmenters and the coordinator share the data pool (pipeline.data_threads,
+        // default 1): on one thread a batch goes from request to loader to augmenter to coordinator as
+        // queued tasks, not thread wake-ups, which on a small machine take the cores from the compute.
+        DeploymentOptions data = dataThreads(ctx);
         chain = chain.compose(x -> vertx.deployVerticle(() -> new ShardLoaderVerticle(ctx),
-                        new DeploymentOptions(worker).setInstances(p.loaders()))).onSuccess(ids::add)
+                        new DeploymentOptions(data).setInstances(p.loaders()))).onSuccess(ids::add)
                 .compose(x -> vertx.deployVerticle(() -> new AugmenterVerticle(ctx),
-                        new DeploymentOptions(worker).setInstances(p.augmenters()))).onSuccess(ids::add)
-                .compose(x -> vertx.deployVerticle(new CoordinatorVerticle(ctx, done), worker)).onSuccess(ids::add);
+                        new DeploymentOptions(data).setInstances(p.augmenters()))).onSuccess(ids::add)
+                .compose(x -> vertx.deployVerticle(new CoordinatorVerticle(ctx, done), data)).onSuccess(ids::add);
         return chain.compose(x -> done.future())
                 .eventually(() -> {
                     Future<?> f = Future.succeededFuture();
@@ -163,6 +171,28 @@ public final class Pipeline {
                     }
                     return f;
                 });
+    }
+
+    /** Deployment on the run's data threads (shared by the loaders, the augmenters and the coordinator). */
+    private static DeploymentOptions dataThreads(RunContext ctx) {
+        return new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)
+                .setWorkerPoolName("cortado-" + ctx.addresses().run() + "-data")
+                .setWorkerPoolSize(ctx.config().pipeline().dataThreads());
+    }
+
+    /**
+     * Deploys a consumer of the run's metrics (one object per step, see {@link Addresses#metrics}) on the
+     * run's data threads, where the coordinator publishes them: a local listener such as the terminal
+     * progress display then costs no thread wake-up per step.
+     */
+    public static Future<String> listen(Vertx vertx, RunContext ctx, io.vertx.core.Handler<JsonObject> handler) {
+        return vertx.deployVerticle(new VerticleBase() {
+            @Override
+            public Future<?> start() {
+                return vertx.eventBus().<JsonObject>consumer(ctx.addresses().metrics(), m -> handler.handle(m.body()))
+                        .completion();
+            }
+        }, dataThreads(ctx));
     }
 
     /** Releases what {@link #prepare} opened (data files, compute threads). */

@@ -54,6 +54,10 @@ public record RunContext(Addresses addresses, CortadoConfig config, TrainingData
             return false;
         }
 
+        /** Called by the coordinator when it hands step {@code step} to the stages, {@code running} steps then running (itself included). */
+        default void dispatched(long step, int running) {
+        }
+
         /** Called by the coordinator for every training batch it hands to the stages. */
         default void consumed(long epoch, int index, long[] ids) {
         }

@@ -47,14 +47,22 @@ public final class StageVerticle extends VerticleBase {
     private List<String> testToNext;
     private int backwards;
     private boolean paramsOut;
+    /** The step the params are current for: the optimizer has applied every step before it. */
+    private long paramsStep;
     private final ArrayDeque<Message<?>> waiting = new ArrayDeque<>();
-    /** Replicas holding a micro-batch between its forward and its backward; a forward for one of them waits. */
+    /**
+     * Replicas holding a micro-batch between its forward and its backward; a forward for one of them
+     * waits, and so does a forward of a later step than {@link #paramsStep} (the coordinator sends the
+     * next step ahead).
+     */
     private boolean[] holding;
     private final ArrayDeque<Message<TensorMessage>> deferred = new ArrayDeque<>();
     /** Each net's output blobs (loss, accuracy), found once. */
     private final Map<Net, List<Blob>> outputBlobs = new java.util.IdentityHashMap<>();
     private long forwardNanos;
     private long backwardNanos;
+    /** The last stage: the step's outputs (loss, accuracy) so far, each micro-batch's mean weighted by its share. */
+    private final Map<String, Double> stepOutputs = new java.util.LinkedHashMap<>();
 
     public StageVerticle(RunContext ctx, int stage) {
         this.ctx = ctx;
@@ -68,6 +76,7 @@ public final class StageVerticle extends VerticleBase {
         int m = ctx.microBatches();
         replicas = new Net[m];
         holding = new boolean[m];
+        paramsStep = ctx.startIter();
         replicas[0] = Net.build(cfg.net(), Phase.TRAIN, ctx.parallel(), cfg.seed());
         if (ctx.initial() != null) {
             replicas[0].copyWeights(ctx.initial(), "initial weights");
@@ -135,11 +144,22 @@ public final class StageVerticle extends VerticleBase {
         TensorMessage msg = m.body();
         JsonObject h = msg.header();
         boolean train = h.getString("phase").equals("TRAIN");
-        if (train && (holding[h.getInteger("replica")] || !deferred.isEmpty())) {
-            deferred.add(m); // iter_size > 1: that replica still holds the previous batch's micro-batch
+        if (train && (!deferred.isEmpty() || !mayForward(h))) {
+            deferred.add(m);
             return;
         }
         forwardNow(m);
+    }
+
+    /** A training forward may run once its replica is free (iter_size > 1) and the params are its step's. */
+    private boolean mayForward(JsonObject h) {
+        return h.getLong("step") <= paramsStep && !holding[h.getInteger("replica")];
+    }
+
+    private void runDeferred() {
+        while (!paramsOut && !deferred.isEmpty() && mayForward(deferred.peek().body().header())) {
+            forwardNow(deferred.poll());
+        }
     }
 
     private void forwardNow(Message<TensorMessage> m) {
@@ -176,9 +196,14 @@ public final class StageVerticle extends VerticleBase {
                 }
                 outputs.put(o.name(), s / Math.max(1, o.count()));
             }
-            vertx.eventBus().send(ctx.addresses().coordinatorOutputs(), h.copy().put("outputs", outputs));
-            if (train) {
+            if (train) { // the outputs travel with the gradients: one message to the coordinator per step
+                double scale = h.getDouble("scale");
+                for (String k : outputs.fieldNames()) {
+                    stepOutputs.merge(k, outputs.getDouble(k) * scale, Double::sum);
+                }
                 backward(net, h);
+            } else {
+                vertx.eventBus().send(ctx.addresses().coordinatorOutputs(), h.copy().put("outputs", outputs));
             }
         } else {
             if (train) {
@@ -218,9 +243,7 @@ public final class StageVerticle extends VerticleBase {
             backwards = 0;
             sendGrads(h.getLong("step"));
         }
-        while (!deferred.isEmpty() && !holding[deferred.peek().body().header().getInteger("replica")]) {
-            forwardNow(deferred.poll());
-        }
+        runDeferred();
     }
 
     /** Hands the params and their gradients to the optimizer (the arrays themselves: zero copy in one process). */
@@ -231,6 +254,12 @@ public final class StageVerticle extends VerticleBase {
         TensorMessage out = new TensorMessage("grads", new JsonObject().put("stage", stage).put("step", step)
                 .put("forward_ms", forwardNanos / 1e6).put("backward_ms", backwardNanos / 1e6)
                 .put("names", names).put("lr_mult", lr).put("decay_mult", decay));
+        if (last) {
+            JsonObject outputs = new JsonObject();
+            stepOutputs.forEach(outputs::put);
+            out.header().put("outputs", outputs);
+            stepOutputs.clear();
+        }
         for (int i = 0; i < params.size(); i++) {
             Param p = params.get(i);
             names.add(p.name());
@@ -255,6 +284,12 @@ public final class StageVerticle extends VerticleBase {
             }
         }
         paramsOut = false;
+        paramsStep = msg.header().getLong("step") + 1;
+        try {
+            runDeferred();
+        } catch (RuntimeException e) {
+            fail(e);
+        }
         while (!paramsOut && !waiting.isEmpty()) {
             dispatch(waiting.poll());
         }

@@ -33,12 +33,23 @@ class PipelineEquivalenceTest {
         {"type": "SGD", "base_lr": 0.05, "momentum": 0.9, "weight_decay": 0.0005, "lr_policy": "inv",
          "gamma": 0.0001, "power": 0.75, "max_iter": 20, "test_interval": 10, "test_iter": 0}""";
 
+    /** The most steps running at once in the last run (2: the coordinator handed a step ahead). */
+    private int mostRunning;
+
     private double runAndCompare(String solver, String pipeline, boolean bigBatch, String name) throws Exception {
         CortadoConfig config = PipelineTesting.config(dir.resolve("data"), solver, pipeline, bigBatch);
         RunFolder folder = RunFolder.create(dir.resolve("runs"), name);
-        var result = PipelineTesting.run(vertx, config, folder, Pipeline.Start.fresh());
+        java.util.concurrent.atomic.AtomicInteger most = new java.util.concurrent.atomic.AtomicInteger();
+        RunContext.Hooks hooks = new RunContext.Hooks() {
+            @Override
+            public void dispatched(long step, int running) {
+                most.accumulateAndGet(running, Math::max);
+            }
+        };
+        var result = PipelineTesting.run(vertx, config, folder, new Pipeline.Start(null, null, hooks, s -> { }));
         assertTrue(result.ok(), () -> "run failed: " + result);
         assertEquals(config.schedule().maxIter(), result.iter());
+        mostRunning = most.get();
         return PipelineTesting.maxRelativeDifference(PipelineTesting.finalWeights(folder),
                 PipelineTesting.reference(config, config.schedule().maxIter()));
     }
@@ -47,12 +58,14 @@ class PipelineEquivalenceTest {
     void oneStageOneMicroBatchEqualsTheTrainer() throws Exception {
         double d = runAndCompare(SGD, "{\"threads\": 2}", false, "one");
         assertTrue(d <= 1e-6, "max relative difference " + d);
+        assertEquals(2, mostRunning, "the next step is handed to the stage while one runs");
     }
 
     @Test
     void threeStagesAndMicroBatchesEqualTheTrainer() throws Exception {
         double d = runAndCompare(SGD, "{\"threads\": 2, \"stages\": [\"pool1\", \"ip2\"], \"micro_batches\": 4}", true, "three");
         assertTrue(d <= 1e-5, "max relative difference " + d);
+        assertEquals(2, mostRunning, "the next step's micro-batches wait in the stages while one step runs");
     }
 
     @Test

@@ -14,6 +14,7 @@ import java.util.List;
  *   "micro_batches": 1,        // GPipe micro-batches per batch (each stage keeps one activation set per micro-batch)
  *   "loaders": 1,              // ShardLoader verticles
  *   "augmenters": 1,           // Augmenter verticles
+ *   "data_threads": 1,         // threads the loaders, augmenters and the coordinator share
  *   "prefetch": 4,             // batch requests in flight (bounded: nothing is read faster than it is used)
  *   "request_timeout_ms": 10000 // a batch not back by then is requested again
  * }
@@ -23,7 +24,7 @@ import java.util.List;
  * {@code snapshot}, 0 = only at the end and on stop) and {@code keep} (the newest snapshots kept, default 3).
  */
 public record PipelineConfig(int threads, List<String> stages, boolean autoStages, int stageCount, int microBatches,
-                             int loaders, int augmenters, int prefetch, long requestTimeoutMs,
+                             int loaders, int augmenters, int dataThreads, int prefetch, long requestTimeoutMs,
                              int snapshotEvery, int snapshotKeep) {
 
     public PipelineConfig {
@@ -39,6 +40,7 @@ public record PipelineConfig(int threads, List<String> stages, boolean autoStage
         int micro = 1;
         int loaders = 1;
         int augmenters = 1;
+        int dataThreads = 1;
         int prefetch = 4;
         long timeout = 10_000;
         var p = root.optObject("pipeline");
@@ -58,6 +60,7 @@ public record PipelineConfig(int threads, List<String> stages, boolean autoStage
             micro = j.positive("micro_batches", j.getInt("micro_batches", micro));
             loaders = j.positive("loaders", j.getInt("loaders", loaders));
             augmenters = j.positive("augmenters", j.getInt("augmenters", augmenters));
+            dataThreads = j.positive("data_threads", j.getInt("data_threads", dataThreads));
             prefetch = j.positive("prefetch", j.getInt("prefetch", prefetch));
             timeout = j.getLong("request_timeout_ms", timeout);
             if (timeout <= 0) {
@@ -74,13 +77,13 @@ public record PipelineConfig(int threads, List<String> stages, boolean autoStage
             keep = j.positive("keep", j.getInt("keep", keep));
             j.rejectUnknown();
         }
-        return new PipelineConfig(threads, stages, auto, stageCount, micro, loaders, augmenters, prefetch, timeout,
+        return new PipelineConfig(threads, stages, auto, stageCount, micro, loaders, augmenters, dataThreads, prefetch, timeout,
                 every, keep);
     }
 
     /** This config with {@code threads} replaced. */
     public PipelineConfig withThreads(int t) {
-        return new PipelineConfig(t, stages, autoStages, stageCount, microBatches, loaders, augmenters, prefetch,
+        return new PipelineConfig(t, stages, autoStages, stageCount, microBatches, loaders, augmenters, dataThreads, prefetch,
                 requestTimeoutMs, snapshotEvery, snapshotKeep);
     }
 }
