@@ -89,7 +89,7 @@ final class BenchCommand implements Callable<Integer> {
             out.printf("%-" + w + "s %-18s %12.3f %12.3f %12.3f%n", t.name(), t.type(), t.forwardMs(), t.backwardMs(),
                     t.flops() / 1e6);
         }
-        out.printf("update + other: %.3f ms%n", r.updateMs());
+        out.printf(data ? "update + loading + other: %.3f ms%n" : "update + other: %.3f ms%n", r.updateMs());
         out.printf("%.3f ms/iter, %.1f images/s, %,d params, %.3f GFLOPs/image forward, %.1f GFLOP/s training"
                         + " (%dx forward)%n", r.msPerIter(), r.imagesPerSec(), r.params(), r.flops() / 1e9,
                 r.gflopsPerSec(), Benchmark.TRAINING_FLOPS_FACTOR);

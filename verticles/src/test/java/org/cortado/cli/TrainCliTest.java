@@ -126,6 +126,27 @@ class TrainCliTest {
     }
 
     @Test
+    void benchWithDataTrainsOnTheConfigsBatches() throws Exception {
+        CliTest.Run r = CliTest.cli("bench", config.toString(), "--data", "--iters", "6", "--warmup", "1", "--json");
+        assertEquals(0, r.code(), r.out() + r.err());
+        JsonNode j = new ObjectMapper().readTree(r.lastLine());
+        assertEquals(16, j.path("batch").asInt(), "the config's batch");
+        assertTrue(j.path("median_ms_per_iter").asDouble() > 0, r.lastLine());
+        assertTrue(r.out().contains("update + loading + other"), r.out());
+
+        // the batches really come from the config's data: a missing source is named
+        Path moved = dir.resolve("bench-missing.json");
+        Files.writeString(moved, Files.readString(config).replace(dir.resolve("data").toString(), dir.resolve("gone").toString()));
+        CliTest.Run missing = CliTest.cli("bench", moved.toString(), "--data", "--iters", "1");
+        assertEquals(2, missing.code(), missing.out() + missing.err());
+        assertTrue(missing.err().contains(dir.resolve("gone").toString()), missing.err());
+
+        CliTest.Run both = CliTest.cli("bench", config.toString(), "--data", "--batch", "8");
+        assertEquals(2, both.code());
+        assertTrue(both.err().contains("--batch cannot be combined with --data"), both.err());
+    }
+
+    @Test
     void resumeOfAFolderThatIsNotARunSaysSo() throws Exception {
         Path notARun = Files.createDirectories(dir.resolve("not-a-run"));
         CliTest.Run r = CliTest.cli("resume", notARun.toString());

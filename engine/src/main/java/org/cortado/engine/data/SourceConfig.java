@@ -59,10 +59,14 @@ public record SourceConfig(String path, String source, String dataName, String l
                 mb * (1L << 20), classes));
     }
 
-    /** Both sources of a {@code data} section, train first; rejects unknown keys in the section. */
+    /**
+     * Both sources of a {@code data} section, train first; rejects unknown keys in the section
+     * ({@code prepare}, read by {@code TrainingData}, is known).
+     */
     public static List<SourceConfig> parseAll(Json data) {
         var train = parse(data, Phase.TRAIN);
         var test = parse(data, Phase.TEST);
+        data.markUsed("prepare");
         data.rejectUnknown();
         return java.util.stream.Stream.of(train, test).flatMap(Optional::stream).toList();
     }

@@ -64,7 +64,8 @@ class ClassicNetsTest {
                 new Ref("mobilenet-v1.json", 4_231_976L, 1_137_481_704L, 1000),
                 new Ref("inception.json", 232_442L, 63_008_546L, 10),
                 new Ref("resnet-small.json", 272_186L, 62_043_914L, 10),
-                new Ref("se-resnet-small.json", 280_670L, 62_060_462L, 10));
+                new Ref("se-resnet-small.json", 280_670L, 62_060_462L, 10),
+                new Ref("fashion-mnist-bn.json", 620_010L, 15_956_234L, 10));
     }
 
     /** The config file with every Input's batch dimension set to {@code batch}. */
@@ -136,7 +137,7 @@ class ClassicNetsTest {
     /** The 28x28 nets read Fashion-MNIST: 1x28x28 inputs, and data and augment sections that parse. */
     @Test
     void fashionMnistNetsHaveDataSections() {
-        for (String file : List.of("inception.json", "resnet-small.json", "se-resnet-small.json")) {
+        for (String file : List.of("inception.json", "resnet-small.json", "se-resnet-small.json", "fashion-mnist-bn.json")) {
             CortadoConfig cfg = Configs.load(file);
             JsonNode in = cfg.net().objects("layers").get(0).node();
             assertEquals("[64,1,28,28]", in.get("shape").get(0).get("dim").toString(), file);
