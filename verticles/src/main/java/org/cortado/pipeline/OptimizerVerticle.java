@@ -13,9 +13,9 @@ import org.cortado.engine.tensor.Blob;
 
 /**
  * Owns the solver and its state (history, moments; the lr policy, weight decay and clipping live in
- * {@link Solver}). Each step it waits for every stage's params and gradients, applies one update to
- * all of them together (clipping needs the global gradient norm), returns each stage its params and
- * tells the coordinator the step is done. Worker verticle, one instance.
+ * {@link Solver}). Each step it waits for every stage's params and gradients, tells the coordinator
+ * the step's outputs and learning rate, applies one update to all of them together (clipping needs
+ * the global gradient norm) and returns each stage its params. Worker verticle, one instance.
  */
 public final class OptimizerVerticle extends VerticleBase {
     private final RunContext ctx;
@@ -75,6 +75,13 @@ public final class OptimizerVerticle extends VerticleBase {
                             h.getJsonArray("decay_mult").getNumber(i).floatValue()));
                 }
             }
+            // The coordinator hears of the step before the update runs: its per-step work (the metrics
+            // line, the next batch's loading) then overlaps the update, which runs on one core. Whatever
+            // it sends next (a test pass, a weights request for a snapshot) reaches the stages after
+            // their params are back, so it sees the updated weights.
+            vertx.eventBus().send(ctx.addresses().coordinatorSteps(), new JsonObject().put("step", step)
+                    .put("lr", solver.config().lrPolicy().rate(step)).put("forward_ms", forward)
+                    .put("backward_ms", backward).put("outputs", outputs));
             solver.step(params, step);
         } catch (RuntimeException e) {
             fail("solver step " + step + ": " + e);
@@ -90,8 +97,6 @@ public final class OptimizerVerticle extends VerticleBase {
             vertx.eventBus().send(ctx.addresses().stageParams(s2), back);
         }
         arrived = 0;
-        vertx.eventBus().send(ctx.addresses().coordinatorSteps(), new JsonObject().put("step", step)
-                .put("lr", solver.lastRate()).put("forward_ms", forward).put("backward_ms", backward).put("outputs", outputs));
     }
 
     /** Replies with the solver history (copies), in Caffe's order, for a snapshot. */
