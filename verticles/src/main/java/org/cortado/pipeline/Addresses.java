@@ -71,6 +71,11 @@ public record Addresses(String run) {
         return a("optimizer.grads");
     }
 
+    /** After a failure mid-step: hand the stages their params back unchanged (the step is dropped). */
+    public String optimizerAbort() {
+        return a("optimizer.abort");
+    }
+
     public String optimizerState() {
         return a("optimizer.state");
     }

@@ -505,11 +505,16 @@ public final class CoordinatorVerticle extends VerticleBase {
         if (running == 0 && !busy) {
             maybeStartStep();
         } else if (!f.getString("component", "").equals("loader") && !f.getString("component", "").equals("augmenter")) {
-            // A stage or the optimizer failed mid-step: the step will not complete. The weights are
-            // those of the last completed step (forward and backward do not change them).
+            // A stage or the optimizer failed mid-step: the step will not complete. The optimizer hands
+            // back the params it holds, unchanged, so the snapshot has the last applied step's weights
+            // (forward and backward do not change them).
+            if (f.containsKey("iter")) {
+                iter = f.getLong("iter");
+            }
             running = 0;
             busy = false;
-            finish("failed", failure);
+            vertx.eventBus().request(ctx.addresses().optimizerAbort(), new JsonObject())
+                    .onComplete(r -> finish("failed", failure));
         }
     }
 

@@ -37,7 +37,11 @@ public final class OptimizerVerticle extends VerticleBase {
         var bus = vertx.eventBus();
         return Future.all(
                 bus.<TensorMessage>consumer(ctx.addresses().optimizerGrads(), this::onGrads).completion(),
-                bus.<JsonObject>consumer(ctx.addresses().optimizerState(), this::onState).completion());
+                bus.<JsonObject>consumer(ctx.addresses().optimizerState(), this::onState).completion(),
+                bus.<JsonObject>consumer(ctx.addresses().optimizerAbort(), m -> {
+                    abort();
+                    m.reply(new JsonObject());
+                }).completion());
     }
 
     private void onGrads(Message<TensorMessage> m) {
@@ -84,7 +88,10 @@ public final class OptimizerVerticle extends VerticleBase {
                     .put("backward_ms", backward).put("outputs", outputs));
             solver.step(params, step);
         } catch (RuntimeException e) {
-            fail("solver step " + step + ": " + e);
+            // The coordinator counted the step already: the failure says the last applied one.
+            vertx.eventBus().send(ctx.addresses().coordinatorFailures(), new JsonObject().put("component", "optimizer")
+                    .put("message", "solver step " + step + ": " + e).put("iter", step));
+            abort();
             return;
         }
         for (int s2 = 0; s2 < pending.length; s2++) {
@@ -109,6 +116,24 @@ public final class OptimizerVerticle extends VerticleBase {
         }
         out.header().put("names", names);
         m.reply(out);
+    }
+
+    /** Returns every stage that sent its gradients its params unchanged, marked aborted (they clear the gradients). */
+    private void abort() {
+        for (int s = 0; s < pending.length; s++) {
+            TensorMessage p = pending[s];
+            if (p == null) {
+                continue;
+            }
+            TensorMessage back = new TensorMessage("params", new JsonObject().put("step", p.header().getLong("step"))
+                    .put("aborted", true));
+            for (int i = 0; i < p.header().getJsonArray("names").size(); i++) {
+                back.put("x:" + i, p.tensor("x:" + i));
+            }
+            pending[s] = null;
+            vertx.eventBus().send(ctx.addresses().stageParams(s), back);
+        }
+        arrived = 0;
     }
 
     private void fail(String message) {

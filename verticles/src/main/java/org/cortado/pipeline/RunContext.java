@@ -54,6 +54,10 @@ public record RunContext(Addresses addresses, CortadoConfig config, TrainingData
             return false;
         }
 
+        /** Called by a stage before each backward (a test throws here to make a layer fail mid-step). */
+        default void beforeBackward(int stage, long step) {
+        }
+
         /** Called by the coordinator when it hands step {@code step} to the stages, {@code running} steps then running (itself included). */
         default void dispatched(long step, int running) {
         }

@@ -228,6 +228,7 @@ public final class StageVerticle extends VerticleBase {
     }
 
     private void backward(Net net, JsonObject h) {
+        ctx.hooks().beforeBackward(stage, h.getLong("step"));
         long t0 = System.nanoTime();
         net.backward(plan.start(stage), plan.end(stage), h.getDouble("scale"));
         backwardNanos += System.nanoTime() - t0;
@@ -284,7 +285,13 @@ public final class StageVerticle extends VerticleBase {
             }
         }
         paramsOut = false;
-        paramsStep = msg.header().getLong("step") + 1;
+        if (msg.header().getBoolean("aborted", false)) { // the step was dropped after a failure: params unchanged
+            for (Param p : params) {
+                p.blob().zeroDiff();
+            }
+        } else {
+            paramsStep = msg.header().getLong("step") + 1;
+        }
         try {
             runDeferred();
         } catch (RuntimeException e) {

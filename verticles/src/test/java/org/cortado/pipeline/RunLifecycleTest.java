@@ -104,6 +104,38 @@ class RunLifecycleTest {
     }
 
     @Test
+    void aLayerFailingMidStepStopsTheRunWithASnapshotOfTheLastAppliedStep() throws Exception {
+        // Two stages: the last one has sent its gradients to the optimizer when the first fails in
+        // its backward of step 5; the optimizer hands them back unchanged and the snapshot is step 5's.
+        CortadoConfig config = PipelineTesting.config(dir.resolve("data"), SGD.replace("\"snapshot\": 4", "\"snapshot\": 0"),
+                "{\"threads\": 2, \"stages\": [\"ip1\"]}", false);
+        RunFolder folder = RunFolder.create(dir.resolve("runs"), "layer-fails");
+        RunContext.Hooks hooks = new RunContext.Hooks() {
+            @Override
+            public void beforeBackward(int stage, long step) {
+                if (stage == 0 && step == 5) {
+                    throw new IllegalStateException("injected: conv2 cannot go on");
+                }
+            }
+        };
+        long t0 = System.nanoTime();
+        var result = PipelineTesting.run(vertx, config, folder, new Pipeline.Start(null, null, hooks, s -> { }));
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        assertEquals("failed", result.status());
+        assertTrue(result.message().contains("stage 0") && result.message().contains("injected: conv2 cannot go on"),
+                result.message());
+        assertEquals(5, result.iter());
+        assertEquals(5, RunFolder.iterOf(folder.latestSnapshot().orElseThrow()));
+        assertTrue(seconds < 30, "the snapshot does not wait for a step that cannot finish: " + seconds + " s");
+        Path state = folder.latestSnapshot().orElseThrow();
+        var snapshot = org.cortado.engine.io.CaffeWeights.read(state.resolveSibling(
+                state.getFileName().toString().replace(".solverstate.h5", ".caffemodel.h5")));
+        double d = PipelineTesting.maxRelativeDifference(snapshot, PipelineTesting.reference(config, 5));
+        assertTrue(d <= 1e-5, "the snapshot holds step 5's weights: max relative difference " + d);
+        assertFalse(Files.exists(folder.finalWeights()));
+    }
+
+    @Test
     void aDivergingLossStopsTheRunAndKeepsTheLastGoodSnapshot() throws Exception {
         String wild = """
             {"type": "SGD", "base_lr": 1e30, "lr_policy": "step", "gamma": 1, "stepsize": 1000000,
