@@ -31,7 +31,10 @@ import org.cortado.engine.train.TrainingData;
  * {@code i * iter_size} to {@code (i + 1) * iter_size - 1}. So a resumed run, starting at a snapshot's
  * iteration, continues with exactly the batches the uninterrupted run would have used.
  *
- * <p>Worker verticle (snapshots and the metrics file are written on its thread).
+ * <p>Worker verticle on the data threads (snapshots and the metrics file are written there). It
+ * hands the next step to the stages while one runs, unless a test pass, snapshot, stop or the end is
+ * due in between. A stage or the optimizer failing mid-step ends the run with a snapshot of the last
+ * applied step (the optimizer returns the params it holds unchanged first).
  */
 public final class CoordinatorVerticle extends VerticleBase {
     /** How a run ended. */

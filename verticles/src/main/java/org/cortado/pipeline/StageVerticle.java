@@ -20,18 +20,22 @@ import org.cortado.engine.tensor.Tensor;
 import org.cortado.engine.train.Trainer;
 
 /**
- * One contiguous slice of the net: forward and backward for its layers, on this worker verticle's
- * thread (the layers' loops run on the shared compute threads). It owns its params and their
- * gradients.
+ * One contiguous slice of the net: forward and backward for its layers, on the run's compute thread
+ * (shared with the other stages and the optimizer; the layers' loops spread over the cores from
+ * there). It owns its params and their gradients.
  *
  * <p>A training step is {@code units = iter_size x micro_batches} micro-batches. The stage keeps one
  * copy of the net per micro-batch of a batch (GPipe: each holds its micro-batch's activations until
  * its backward; all copies share the learnable blobs, so the gradients of the micro-batches add up).
  * Forward: write the received blobs, run the stage's layers, send {@link StagePlan#live} on (the last
- * stage reports its outputs to the coordinator and starts backward at once). Backward: write the
+ * stage adds up its outputs for the step and starts backward at once; a test batch's outputs go to
+ * the coordinator). Backward: write the
  * received gradients, run the layers backward, send the gradients of its inputs back. After the
  * step's last backward the stage hands its params and gradients to the optimizer (zero copy in one
- * process) and waits for them to come back before it touches the net again.
+ * process) and waits for them to come back before it touches the net again; the next step's
+ * micro-batches, which the coordinator sends ahead, wait until then ({@link #paramsStep}). Params
+ * that come back marked aborted (a failure elsewhere dropped the step) are unchanged: the stage
+ * clears their gradients.
  */
 public final class StageVerticle extends VerticleBase {
     private final RunContext ctx;

@@ -8,5 +8,9 @@
  * addresses of {@link org.cortado.pipeline.Addresses}; {@link org.cortado.pipeline.Pipeline} prepares
  * and deploys a run. Verticles are thin: reading, augmenting, forward, backward and updates are the
  * engine's ({@code org.cortado.engine}); every verticle is a worker, so no compute runs on an event loop.
+ * Threads: the stages and the optimizer share one compute thread (their loops use every core from
+ * there, on one OpenMP team); the loaders, the augmenters and the coordinator share the data threads
+ * ({@code pipeline.data_threads}). Messages between verticles on one thread are queued tasks, not
+ * thread wake-ups.
  */
 package org.cortado.pipeline;
