@@ -44,8 +44,8 @@ public record CortadoConfig(String source, String name, long seed, int threads, 
         Json solver = collect(problems, () -> root.object("solver"), null);
         Schedule schedule = solver == null ? null : collect(problems, () -> Schedule.parse(solver), null);
         PipelineConfig pipeline = collect(problems, () -> PipelineConfig.parse(root, schedule == null ? 0 : schedule.snapshot()), null);
-        // Sections owned by the data loaders, the dashboard and the cluster: read there.
-        root.markUsed("data", "augment", "dashboard", "cluster");
+        // Sections owned by the data loaders and augmenters: read there.
+        root.markUsed("data", "augment");
         collect(problems, () -> {
             root.rejectUnknown();
             return null;
