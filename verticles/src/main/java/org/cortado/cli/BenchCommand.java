@@ -43,6 +43,13 @@ final class BenchCommand implements Callable<Integer> {
             + "training thread (the in-process engine's loop), instead of one synthetic batch")
     boolean data;
 
+    @Option(names = "--pipeline", description = "compare the verticle pipeline with the in-process engine on the "
+            + "config's data, in this JVM, alternating over --rounds rounds of --warmup + --iters steps each")
+    boolean pipeline;
+
+    @Option(names = "--rounds", defaultValue = "5", description = "rounds with --pipeline (default: ${DEFAULT-VALUE})")
+    int rounds;
+
     @Option(names = "--json", description = "print one JSON object as the last line")
     boolean json;
 
@@ -66,6 +73,19 @@ final class BenchCommand implements Callable<Integer> {
             case "im2col" -> org.cortado.engine.ops.Conv.setDnnlEnabled(false);
             default -> throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                     "--conv must be onednn or im2col, got '" + conv + "'");
+        }
+        if (pipeline) {
+            if (batch > 0 || rounds < 1) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                        "--pipeline takes the config's batch size and --rounds >= 1");
+            }
+            try {
+                return PipelineBench.run(config, threads, iters, Math.max(0, warmup), rounds, json, spec.commandLine().getOut());
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new org.cortado.engine.CortadoException("bench --pipeline: " + e.getMessage(), e);
+            }
         }
         CortadoConfig cfg = CortadoConfig.load(config);
         if (threads > 0) {

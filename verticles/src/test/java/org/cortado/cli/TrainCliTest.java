@@ -147,6 +147,36 @@ class TrainCliTest {
     }
 
     @Test
+    void benchPipelineComparesThePipelineWithTheEngineRoundByRound() throws Exception {
+        CliTest.Run r = CliTest.cli("bench", config.toString(), "--pipeline", "--rounds", "2", "--iters", "4", "--warmup", "2",
+                "--json");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("round 2: ms/step engine"), r.out());
+        JsonNode j = new ObjectMapper().readTree(r.lastLine());
+        assertEquals(2, j.path("rounds").asInt());
+        assertEquals(2, j.path("per_round").size());
+        for (JsonNode round : j.path("per_round")) {
+            for (String k : List.of("engine_ms", "engine_median_ms", "pipeline_ms", "pipeline_median_ms")) {
+                assertTrue(round.path(k).asDouble() > 0, k + " in " + round);
+            }
+            double wait = round.path("data_wait").asDouble(-1);
+            assertTrue(wait >= 0 && wait <= 1, "data_wait is a share of the step time: " + round);
+        }
+        // the overhead is the median (upper, with 2) of the rounds' pipeline/engine ratios, minus 1
+        double[] ratios = new double[2];
+        for (int i = 0; i < 2; i++) {
+            JsonNode round = j.path("per_round").get(i);
+            ratios[i] = round.path("pipeline_ms").asDouble() / round.path("engine_ms").asDouble();
+        }
+        java.util.Arrays.sort(ratios);
+        assertEquals(ratios[1] - 1, j.path("overhead").asDouble(), 1e-12, r.lastLine());
+
+        CliTest.Run bad = CliTest.cli("bench", config.toString(), "--pipeline", "--rounds", "0");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("--rounds >= 1"), bad.err());
+    }
+
+    @Test
     void resumeOfAFolderThatIsNotARunSaysSo() throws Exception {
         Path notARun = Files.createDirectories(dir.resolve("not-a-run"));
         CliTest.Run r = CliTest.cli("resume", notARun.toString());
