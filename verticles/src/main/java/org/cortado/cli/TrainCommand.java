@@ -47,7 +47,7 @@ final class TrainCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         out.println("run folder: " + folder.dir());
         out.flush();
-        folder.writeConfig(cfg.root().toJson());
+        folder.writeConfig(forRunFolder(cfg.root().node(), config.toAbsolutePath().getParent()));
         try {
             return PipelineRunner.run(cfg, config.toAbsolutePath().getParent(), folder,
                     new Pipeline.Start(null, weights, RunContext.Hooks.NONE, line -> {
@@ -73,6 +73,24 @@ final class TrainCommand implements Callable<Integer> {
         Overrides.apply(root, sets);
         String name = file.getFileName().toString().replaceFirst("\\.json$", "");
         return ConfigCheck.validate(Json.of(root, ""), file.toString(), name, file.toAbsolutePath().getParent());
+    }
+
+    /**
+     * The config as the run folder keeps it: file paths that the config resolves against its own folder
+     * ({@code augment}'s {@code mean_file}) made absolute, so that {@code resume}, which reads the copy
+     * in the run folder, finds the same files.
+     */
+    static String forRunFolder(com.fasterxml.jackson.databind.JsonNode root, Path configDir) {
+        var copy = root.deepCopy();
+        for (String phase : List.of("train", "test")) {
+            for (var step : copy.path("augment").path(phase)) {
+                var file = step.get("mean_file");
+                if (step instanceof ObjectNode o && file != null && file.isTextual() && !Path.of(file.asText()).isAbsolute()) {
+                    o.put("mean_file", configDir.resolve(file.asText()).normalize().toString());
+                }
+            }
+        }
+        return copy.toPrettyString();
     }
 
     /** A run that failed before its first step leaves no folder behind. */

@@ -177,6 +177,35 @@ class TrainCliTest {
     }
 
     @Test
+    void resumeFindsAMeanFileGivenRelativeToTheConfig() throws Exception {
+        Path confDir = dir.resolve("with-mean");
+        java.nio.file.Files.createDirectories(confDir);
+        org.cortado.engine.io.Npy.write(confDir.resolve("mean.npy"), new org.cortado.engine.tensor.Tensor(
+                new float[144], 1, 12, 12));
+        ObjectMapper m = new ObjectMapper();
+        var root = (com.fasterxml.jackson.databind.node.ObjectNode) m.readTree(Files.readString(config));
+        var step = m.createObjectNode().put("type", "caffe").put("mean_file", "mean.npy").put("scale", 0.01);
+        var augment = root.putObject("augment");
+        augment.putArray("train").add(step);
+        augment.putArray("test").add(step.deepCopy());
+        Path withMean = confDir.resolve("tiny-mean.json");
+        Files.writeString(withMean, root.toPrettyString());
+
+        Path runs = dir.resolve("runs-mean");
+        CliTest.Run r = CliTest.cli("train", withMean.toString(), "--runs", runs.toString(), "--set", "solver.max_iter=10");
+        assertEquals(0, r.code(), r.out() + r.err());
+        Path run = runFolder(r);
+        JsonNode kept = m.readTree(Files.readString(run.resolve("config.json")));
+        assertEquals(confDir.resolve("mean.npy").toString(), kept.path("augment").path("train").get(0).path("mean_file").asText(),
+                "the run folder's config names the mean file absolutely");
+        Files.writeString(run.resolve("config.json"), Files.readString(run.resolve("config.json"))
+                .replace("\"max_iter\" : 10", "\"max_iter\" : 15"));
+        CliTest.Run again = CliTest.cli("resume", run.toString());
+        assertEquals(0, again.code(), again.out() + again.err());
+        assertTrue(again.out().contains("run finished at iteration 15"), again.out());
+    }
+
+    @Test
     void resumeOfAFolderThatIsNotARunSaysSo() throws Exception {
         Path notARun = Files.createDirectories(dir.resolve("not-a-run"));
         CliTest.Run r = CliTest.cli("resume", notARun.toString());
