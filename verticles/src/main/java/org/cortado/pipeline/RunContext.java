@@ -54,6 +54,10 @@ public record RunContext(Addresses addresses, CortadoConfig config, TrainingData
             return false;
         }
 
+        /** Called by a stage before each forward of {@code phase} (a test throws here to make a layer fail). */
+        default void beforeForward(int stage, String phase, long step) {
+        }
+
         /** Called by a stage before each backward (a test throws here to make a layer fail mid-step). */
         default void beforeBackward(int stage, long step) {
         }

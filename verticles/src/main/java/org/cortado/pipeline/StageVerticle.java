@@ -183,6 +183,7 @@ public final class StageVerticle extends VerticleBase {
             }
             System.arraycopy(t.data(), 0, b.x(), 0, t.count());
         }
+        ctx.hooks().beforeForward(stage, h.getString("phase"), h.getLong("step"));
         long t0 = System.nanoTime();
         if (train) {
             net.beginPass(h.getLong("pass"));

@@ -136,6 +136,32 @@ class RunLifecycleTest {
     }
 
     @Test
+    void aLayerFailingInATestPassStopsTheRunWithASnapshotOfTheWeightsItTested() throws Exception {
+        CortadoConfig config = PipelineTesting.config(dir.resolve("data"), SGD.replace("\"snapshot\": 4", "\"snapshot\": 0"),
+                "{\"threads\": 2}", false);
+        RunFolder folder = RunFolder.create(dir.resolve("runs"), "test-fails");
+        RunContext.Hooks hooks = new RunContext.Hooks() {
+            @Override
+            public void beforeForward(int stage, String phase, long step) {
+                if (phase.equals("TEST") && step == 10) {
+                    throw new IllegalStateException("injected: ip1 cannot go on");
+                }
+            }
+        };
+        var result = PipelineTesting.run(vertx, config, folder, new Pipeline.Start(null, null, hooks, s -> { }));
+        assertEquals("failed", result.status());
+        assertTrue(result.message().contains("stage 0") && result.message().contains("injected: ip1 cannot go on"),
+                result.message());
+        assertEquals(10, result.iter());
+        Path state = folder.latestSnapshot().orElseThrow();
+        assertEquals(10, RunFolder.iterOf(state));
+        var snapshot = org.cortado.engine.io.CaffeWeights.read(state.resolveSibling(
+                state.getFileName().toString().replace(".solverstate.h5", ".caffemodel.h5")));
+        double d = PipelineTesting.maxRelativeDifference(snapshot, PipelineTesting.reference(config, 10));
+        assertTrue(d <= 1e-6, "the snapshot holds step 10's weights: max relative difference " + d);
+    }
+
+    @Test
     void aDivergingLossStopsTheRunAndKeepsTheLastGoodSnapshot() throws Exception {
         String wild = """
             {"type": "SGD", "base_lr": 1e30, "lr_policy": "step", "gamma": 1, "stepsize": 1000000,
