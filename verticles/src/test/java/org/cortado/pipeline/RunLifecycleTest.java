@@ -33,6 +33,12 @@ class RunLifecycleTest {
         vertx.close();
     }
 
+    /** The weights a snapshot's solver state names (its {@code learned_net}), as resume reads them. */
+    private static java.util.Map<String, List<org.cortado.engine.tensor.Tensor>> weightsOf(Path solverState) {
+        var state = org.cortado.engine.io.SolverStateFile.read(solverState);
+        return org.cortado.engine.io.CaffeWeights.read(solverState.resolveSibling(state.learnedNet()));
+    }
+
     private static final String SGD = """
         {"type": "Nesterov", "base_lr": 0.05, "momentum": 0.9, "weight_decay": 0.0005, "lr_policy": "step",
          "gamma": 0.5, "stepsize": 7, "max_iter": 30, "test_interval": 10, "test_iter": 0, "snapshot": 4}""";
@@ -127,9 +133,7 @@ class RunLifecycleTest {
         assertEquals(5, result.iter());
         assertEquals(5, RunFolder.iterOf(folder.latestSnapshot().orElseThrow()));
         assertTrue(seconds < 30, "the snapshot does not wait for a step that cannot finish: " + seconds + " s");
-        Path state = folder.latestSnapshot().orElseThrow();
-        var snapshot = org.cortado.engine.io.CaffeWeights.read(state.resolveSibling(
-                state.getFileName().toString().replace(".solverstate.h5", ".caffemodel.h5")));
+        var snapshot = weightsOf(folder.latestSnapshot().orElseThrow());
         double d = PipelineTesting.maxRelativeDifference(snapshot, PipelineTesting.reference(config, 5));
         assertTrue(d <= 1e-5, "the snapshot holds step 5's weights: max relative difference " + d);
         assertFalse(Files.exists(folder.finalWeights()));
@@ -155,8 +159,7 @@ class RunLifecycleTest {
         assertEquals(10, result.iter());
         Path state = folder.latestSnapshot().orElseThrow();
         assertEquals(10, RunFolder.iterOf(state));
-        var snapshot = org.cortado.engine.io.CaffeWeights.read(state.resolveSibling(
-                state.getFileName().toString().replace(".solverstate.h5", ".caffemodel.h5")));
+        var snapshot = weightsOf(state);
         double d = PipelineTesting.maxRelativeDifference(snapshot, PipelineTesting.reference(config, 10));
         assertTrue(d <= 1e-6, "the snapshot holds step 10's weights: max relative difference " + d);
     }
@@ -177,8 +180,7 @@ class RunLifecycleTest {
         long last = RunFolder.iterOf(folder.latestSnapshot().orElseThrow());
         assertTrue(last >= 2 && last < result.iter(), "last snapshot " + last + ", failed at " + result.iter());
         for (Path s : folder.snapshots()) {
-            var w = org.cortado.engine.io.CaffeWeights.read(s.resolveSibling(
-                    s.getFileName().toString().replace(".solverstate.h5", ".caffemodel.h5")));
+            var w = weightsOf(s);
             for (var ts : w.values()) {
                 for (var t : ts) {
                     for (int i = 0; i < t.count(); i++) {
