@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "cortado", mixinStandardHelpOptions = true, version = "cortado 0.1.0",
         description = "Caffe-style CNN training on the JVM.",
-        subcommands = {TrainCommand.class, ResumeCommand.class, TestCommand.class, BenchCommand.class, DataCommand.class, ExtractCommand.class, ImportCommand.class,
+        subcommands = {TrainCommand.class, ResumeCommand.class, DashboardCommand.class, TestCommand.class, BenchCommand.class, DataCommand.class, ExtractCommand.class, ImportCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
@@ -26,12 +26,23 @@ public final class Main implements Runnable {
 
     /** Runs the CLI and returns the exit code (tests call this instead of {@link #main}). */
     public static int run(String... args) {
+        return run(null, null, args);
+    }
+
+    /** As {@link #run(String...)}, printing to {@code out} and {@code err} (null: the standard streams). */
+    public static int run(PrintWriter out, PrintWriter err, String... args) {
         CommandLine cl = new CommandLine(new Main());
+        if (out != null) {
+            cl.setOut(out);
+        }
+        if (err != null) {
+            cl.setErr(err);
+        }
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             if (ex instanceof CortadoException) {
-                PrintWriter err = cmd.getErr();
-                err.println("error: " + ex.getMessage());
-                err.flush();
+                PrintWriter e = cmd.getErr();
+                e.println("error: " + ex.getMessage());
+                e.flush();
                 return 2;
             }
             throw ex;

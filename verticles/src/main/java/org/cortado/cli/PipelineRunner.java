@@ -6,7 +6,10 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.cortado.dashboard.DashboardVerticle;
+import org.cortado.dashboard.Runs;
 import org.cortado.engine.config.CortadoConfig;
+import org.cortado.engine.config.DashboardConfig;
 import org.cortado.engine.train.RunFolder;
 import org.cortado.pipeline.CoordinatorVerticle;
 import org.cortado.pipeline.Pipeline;
@@ -24,8 +27,22 @@ final class PipelineRunner {
     static int run(CortadoConfig config, Path configDir, RunFolder folder, Pipeline.Start start, PrintWriter out,
                    PrintWriter err) throws Exception {
         String runId = folder.dir().getFileName().toString().replaceAll("[^A-Za-z0-9_-]", "_");
-        RunContext ctx = Pipeline.prepare(config, configDir, folder, runId, start);
         Vertx vertx = Vertx.vertx();
+        RunContext ctx;
+        Runs.LiveRun live = null;
+        try {
+            // The dashboard first: a port in use stops the run before any data is opened.
+            DashboardVerticle dashboard = startDashboard(vertx, config.dashboard(), folder.dir().getParent(), out);
+            ctx = Pipeline.prepare(config, configDir, folder, runId, start);
+            if (dashboard != null) {
+                live = dashboard.runs().addLive(folder.dir(), ctx.addresses());
+            }
+        } catch (RuntimeException e) {
+            vertx.close();
+            throw e;
+        }
+        folder.writeStatus(new JsonObject().put("status", "running").put("iter", ctx.startIter()).encode());
+        Runs.LiveRun shown = live;
         CountDownLatch finished = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             if (finished.getCount() > 0) {
@@ -42,12 +59,20 @@ final class PipelineRunner {
         }, "cortado-stop");
         Runtime.getRuntime().addShutdownHook(hook);
         Progress progress = new Progress(config, ctx, err);
-        CoordinatorVerticle.Result result;
+        CoordinatorVerticle.Result result = null;
         try {
-            result = Pipeline.listen(vertx, ctx, progress::step).compose(id -> Pipeline.run(vertx, ctx)
+            result = Pipeline.listen(vertx, ctx, line -> {
+                progress.step(line);
+                if (shown != null) {
+                    shown.history().append(line);
+                }
+            }).compose(id -> Pipeline.run(vertx, ctx)
                     .eventually(() -> vertx.undeploy(id))).toCompletionStage().toCompletableFuture().get();
         } finally {
             progress.done();
+            if (shown != null) {
+                shown.setStatus(result == null ? "failed" : result.status(), result == null ? "interrupted" : result.message());
+            }
             Pipeline.close(ctx);
             folder.close();
             vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -58,6 +83,11 @@ final class PipelineRunner {
                 // the hook is running: it waits for `finished`, counted down above
             }
         }
+        JsonObject status = new JsonObject().put("status", result.status()).put("iter", result.iter());
+        if (result.message() != null) {
+            status.put("message", result.message());
+        }
+        folder.writeStatus(status.encode());
         out.println("run " + result.status() + " at iteration " + result.iter() + ": " + folder.dir());
         if (progress.lastTest != null) {
             out.println("last test: " + progress.lastTest);
@@ -75,6 +105,30 @@ final class PipelineRunner {
             return 1;
         }
         return 0;
+    }
+
+    /**
+     * Deploys the dashboard for {@code runsDir} when the config enables it and prints its address;
+     * null when disabled. A port in use or a bad host is a {@code ConfigException} naming the config field.
+     */
+    static DashboardVerticle startDashboard(Vertx vertx, DashboardConfig config, Path runsDir, PrintWriter out) {
+        if (!config.enabled()) {
+            return null;
+        }
+        DashboardVerticle d = new DashboardVerticle(config, new Runs(runsDir));
+        try {
+            vertx.deployVerticle(d).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException("dashboard: " + e.getCause(), e.getCause());
+        } catch (InterruptedException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("dashboard: did not start: " + e, e);
+        }
+        out.println("dashboard: " + d.url() + (d.token() == null ? "" : "  (control needs this token: the link carries it)"));
+        out.flush();
+        return d;
     }
 
     /** The progress display: a line redrawn in place on a terminal, one line per {@code display} steps otherwise. */

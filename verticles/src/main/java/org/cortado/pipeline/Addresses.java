@@ -16,7 +16,8 @@ package org.cortado.pipeline;
  *   stage.N.weights        Coordinator → Stage N (request)    the stage's weights, for a snapshot
  *   optimizer.grads        Stage → Optimizer                  a stage's params and gradients after a step
  *   optimizer.state        Coordinator → Optimizer (request)  the solver state, for a snapshot
- *   control                anyone → Coordinator               {"action": pause | resume | stop | snapshot}
+ *   optimizer.rate         Coordinator → Optimizer (request)  a new learning rate, from the next update on
+ *   control                anyone → Coordinator               {"action": pause | resume | stop | snapshot} or {"action": lr, "lr": x}
  *   metrics                Coordinator → everyone (publish)   one JSON object per step, test pass and epoch
  * </pre>
  */
@@ -74,6 +75,10 @@ public record Addresses(String run) {
     /** After a failure mid-step: hand the stages their params back unchanged (the step is dropped). */
     public String optimizerAbort() {
         return a("optimizer.abort");
+    }
+
+    public String optimizerRate() {
+        return a("optimizer.rate");
     }
 
     public String optimizerState() {

@@ -316,7 +316,8 @@ public final class CoordinatorVerticle extends VerticleBase {
         iter = step + 1;
         double loss = lossOf(outputs);
         long epoch = step * iterSize / bpe;
-        JsonObject line = new JsonObject().put("step", iter).put("epoch", epoch).put("loss", loss)
+        JsonObject line = new JsonObject().put("step", iter).put("epoch", epoch)
+                .put("epochs", iter * iterSize / (double) bpe).put("time", System.currentTimeMillis()).put("loss", loss)
                 .put("lr", s.getDouble("lr")).put("images_per_sec", batch * iterSize / Math.max(1e-9, seconds));
         for (var e : outputs.entrySet()) {
             if (!e.getKey().equals("loss")) {
@@ -326,6 +327,7 @@ public final class CoordinatorVerticle extends VerticleBase {
         Runtime rt = Runtime.getRuntime();
         line.put("step_ms", seconds * 1e3).put("forward_ms", s.getJsonArray("forward_ms"))
                 .put("backward_ms", s.getJsonArray("backward_ms")).put("data_wait_ms", waitMs)
+                .put("update_ms", s.getDouble("update_ms"))
                 .put("loader_queue", ready.size()).put("in_flight", outstanding.size())
                 .put("heap_used_mb", (rt.totalMemory() - rt.freeMemory()) >> 20).put("heap_max_mb", rt.maxMemory() >> 20);
         waitMs = 0;
@@ -493,8 +495,14 @@ public final class CoordinatorVerticle extends VerticleBase {
                 snapshotRequested = true;
                 maybeStartStep();
             }
+            case "lr" -> {
+                vertx.eventBus().<JsonObject>request(ctx.addresses().optimizerRate(), new JsonObject().put("lr", m.body().getValue("lr")))
+                        .onSuccess(r -> m.reply(r.body().copy().put("ok", true).put("action", action).put("iter", iter)))
+                        .onFailure(e -> m.fail(400, e.getMessage()));
+                return;
+            }
             default -> {
-                m.fail(400, "unknown action \"" + action + "\"; known: pause, resume, stop, snapshot");
+                m.fail(400, "unknown action \"" + action + "\"; known: pause, resume, stop, snapshot, lr");
                 return;
             }
         }

@@ -22,10 +22,13 @@ public final class OptimizerVerticle extends VerticleBase {
     private Solver solver;
     private final TensorMessage[] pending;
     private int arrived;
+    private long nextStep; // the step the next update applies
+    private double lastUpdateMs; // the previous update's time (a step's message leaves before its update runs)
 
     public OptimizerVerticle(RunContext ctx) {
         this.ctx = ctx;
         this.pending = new TensorMessage[ctx.stages()];
+        this.nextStep = ctx.startIter();
     }
 
     @Override
@@ -38,6 +41,7 @@ public final class OptimizerVerticle extends VerticleBase {
         return Future.all(
                 bus.<TensorMessage>consumer(ctx.addresses().optimizerGrads(), this::onGrads).completion(),
                 bus.<JsonObject>consumer(ctx.addresses().optimizerState(), this::onState).completion(),
+                bus.<JsonObject>consumer(ctx.addresses().optimizerRate(), this::onRate).completion(),
                 bus.<JsonObject>consumer(ctx.addresses().optimizerAbort(), m -> {
                     abort();
                     m.reply(new JsonObject());
@@ -84,9 +88,12 @@ public final class OptimizerVerticle extends VerticleBase {
             // it sends next (a test pass, a weights request for a snapshot) reaches the stages after
             // their params are back, so it sees the updated weights.
             vertx.eventBus().send(ctx.addresses().coordinatorSteps(), new JsonObject().put("step", step)
-                    .put("lr", solver.config().lrPolicy().rate(step)).put("forward_ms", forward)
-                    .put("backward_ms", backward).put("outputs", outputs));
+                    .put("lr", solver.rate(step)).put("forward_ms", forward)
+                    .put("backward_ms", backward).put("outputs", outputs).put("update_ms", lastUpdateMs));
+            long t0 = System.nanoTime();
             solver.step(params, step);
+            lastUpdateMs = (System.nanoTime() - t0) / 1e6;
+            nextStep = step + 1;
         } catch (RuntimeException e) {
             // The coordinator counted the step already: the failure says the last applied one.
             vertx.eventBus().send(ctx.addresses().coordinatorFailures(), new JsonObject().put("component", "optimizer")
@@ -104,6 +111,16 @@ public final class OptimizerVerticle extends VerticleBase {
             vertx.eventBus().send(ctx.addresses().stageParams(s2), back);
         }
         arrived = 0;
+    }
+
+    /** Sets the learning rate from the next update on ({@code {"lr": x}}); replies with the step it applies from. */
+    private void onRate(Message<JsonObject> m) {
+        try {
+            solver.setRate(m.body().getDouble("lr"), nextStep);
+            m.reply(new JsonObject().put("lr", solver.rate(nextStep)).put("from_step", nextStep));
+        } catch (RuntimeException e) {
+            m.fail(400, e.getMessage());
+        }
     }
 
     /** Replies with the solver history (copies), in Caffe's order, for a snapshot. */

@@ -81,7 +81,8 @@ public final class PipelineTesting {
              "data": {"train": {"source": "%s"}, "test": {"source": "%s"}},
              "augment": {"train": [{"type": "flip"}, {"type": "normalize", "mean": [100], "std": [60]}],
                          "test": [{"type": "normalize", "mean": [100], "std": [60]}]},
-             "pipeline": %s
+             "pipeline": %s,
+             "dashboard": {"port": 0}
             }""".formatted(bigBatchNet ? 20 : 16, bigBatchNet ? 20 : 16, solver,
                 root.resolve("train").toString().replace("\\", "/"), root.resolve("test").toString().replace("\\", "/"),
                 pipeline);

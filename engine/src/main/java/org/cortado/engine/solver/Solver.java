@@ -105,6 +105,8 @@ public final class Solver {
     /** State restored before the params were known; checked and applied at the first step. */
     private SequencedMap<String, Tensor> pending;
     private double lastRate = Double.NaN;
+    /** Multiplies the policy's rate: 1 until {@link #setRate} (a user changing the rate live). */
+    private double rateScale = 1;
 
     public Solver(SolverConfig config) {
         this.config = Objects.requireNonNull(config, "config");
@@ -124,6 +126,33 @@ public final class Solver {
         return config.iterSize();
     }
 
+    /** The learning rate of update {@code iter}: the policy's, times the scale {@link #setRate} set. */
+    public double rate(long iter) {
+        return rateScale * config.lrPolicy().rate(iter);
+    }
+
+    /**
+     * Changes the learning rate live: update {@code iter} uses {@code lr}, and later updates the
+     * policy's rates scaled by the same factor (a {@code step} or {@code poly} schedule keeps decaying
+     * from the new value, as PyTorch's chainable schedulers do after a change of a param group's lr).
+     */
+    public void setRate(double lr, long iter) {
+        if (!(lr > 0) || !Double.isFinite(lr)) {
+            throw new IllegalArgumentException("learning rate must be a positive number, got " + lr);
+        }
+        double policy = config.lrPolicy().rate(iter);
+        if (!(policy > 0)) {
+            throw new IllegalArgumentException("the lr policy gives " + policy + " at iteration " + iter
+                    + "; a rate cannot be scaled from it");
+        }
+        rateScale = lr / policy;
+    }
+
+    /** The factor {@link #setRate} set (1 when never called). */
+    public double rateScale() {
+        return rateScale;
+    }
+
     /** The learning rate used by the last {@link #step} ({@code NaN} before the first). */
     public double lastRate() {
         return lastRate;
@@ -138,7 +167,7 @@ public final class Solver {
      */
     public void step(List<Param> params, long iter) {
         List<Param> unique = bind(params);
-        double rate = config.lrPolicy().rate(iter);
+        double rate = rate(iter);
         lastRate = rate;
 
         List<Param> trained = new ArrayList<>();

@@ -27,6 +27,7 @@ import org.cortado.engine.tensor.Tensor;
  * <pre>
  *   config.json                         the resolved config (after --set), what resume reads
  *   metrics.jsonl                       one JSON object per line: steps, test passes, epochs
+ *   status.json                         {"status": running | finished | stopped | failed, "iter", "message", "updated"}
  *   snapshots/PREFIX_iter_N.caffemodel.h5 weights (Caffe's HDF5 layout; PREFIX: the solver's snapshot_prefix, else the run's name)
  *   snapshots/PREFIX_iter_N.solverstate.h5 iteration and solver history (Caffe's layout)
  *   weights.caffemodel.h5               the final weights
@@ -102,6 +103,15 @@ public final class RunFolder {
     /** Writes the resolved config. */
     public void writeConfig(String json) {
         atomically(configFile(), tmp -> Files.writeString(tmp, json, StandardCharsets.UTF_8));
+    }
+
+    public Path statusFile() {
+        return dir.resolve("status.json");
+    }
+
+    /** Writes {@code status.json} (what the dashboard lists for a run not running in its process). */
+    public void writeStatus(String json) {
+        atomically(statusFile(), tmp -> Files.writeString(tmp, json, StandardCharsets.UTF_8));
     }
 
     /** Appends one line to {@code metrics.jsonl} and flushes it (a crash loses no written line). */
