@@ -36,6 +36,7 @@ import org.cortado.engine.config.DashboardConfig;
  * <pre>
  *   GET  /api/runs                    the runs, newest first: id, name, status, iter, live
  *   GET  /api/runs/ID                 one run: status and its config
+ *   GET  /api/runs/ID/net             its TRAIN net as a graph: layers, blob shapes, params, FLOPs (the run folder's net.json)
  *   GET  /api/runs/ID/metrics         its metric lines (?after=SEQ&amp;max=N; downsampled to about N, default 2000)
  *   POST /api/runs/ID/control         {"action": "pause" | "resume" | "stop" | "snapshot"} or {"action": "lr", "lr": 0.001}
  *   GET  /metrics                     the live runs' latest values, Prometheus text format
@@ -127,6 +128,7 @@ public final class DashboardVerticle extends VerticleBase {
         router.get("/api/runs").handler(this::listRuns);
         router.get("/api/runs/:id").handler(this::getRun);
         router.get("/api/runs/:id/metrics").handler(this::getMetrics);
+        router.get("/api/runs/:id/net").handler(this::getNet);
         router.post("/api/runs/:id/control").handler(this::control);
         router.get("/metrics").handler(rc -> {
             if (!authorized(rc, false)) {
@@ -262,6 +264,21 @@ public final class DashboardVerticle extends VerticleBase {
             out.put("config_error", "cannot read config.json: " + e.getMessage());
         }
         json(rc, out);
+    }
+
+    private void getNet(RoutingContext rc) {
+        Runs.Run r = run(rc);
+        if (r == null) {
+            return;
+        }
+        java.nio.file.Path net = r.folder().resolve("net.json");
+        if (!Files.isRegularFile(net)) {
+            error(rc, 404, "run \"" + r.id() + "\" has no net.json (cortado train writes it when the run starts)");
+            return;
+        }
+        vertx.fileSystem().readFile(net.toString())
+                .onSuccess(b -> rc.response().putHeader("content-type", "application/json").end(b))
+                .onFailure(e -> error(rc, 500, "cannot read " + net.getFileName() + ": " + e.getMessage()));
     }
 
     private void getMetrics(RoutingContext rc) {

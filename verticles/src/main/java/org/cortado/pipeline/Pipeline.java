@@ -19,6 +19,7 @@ import org.cortado.engine.config.CortadoConfig;
 import org.cortado.engine.io.CaffeWeights;
 import org.cortado.engine.io.SolverStateFile;
 import org.cortado.engine.net.Net;
+import org.cortado.engine.net.NetGraph;
 import org.cortado.engine.net.Phase;
 import org.cortado.engine.net.StagePlan;
 import org.cortado.engine.ops.Parallel;
@@ -77,6 +78,9 @@ public final class Pipeline {
                 start.log().accept("fine-tuning from " + start.weights() + ": copied " + report.copied()
                         + (report.notInNet().isEmpty() ? "" : "; skipped (not in the net) " + report.notInNet())
                         + (report.notInFile().isEmpty() ? "" : "; left to their fillers (not in the file) " + report.notInFile()));
+            }
+            if (folder != null) {
+                folder.writeNet(NetGraph.of(net).toJson());
             }
             List<String> cuts = cuts(config, net, order, data, parallel);
             StagePlan plan = cuts.isEmpty() ? StagePlan.single(net) : StagePlan.at(net, order, cuts, "pipeline.stages");

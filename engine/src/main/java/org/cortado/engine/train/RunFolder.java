@@ -27,6 +27,7 @@ import org.cortado.engine.tensor.Tensor;
  * <pre>
  *   config.json                         the resolved config (after --set), what resume reads
  *   metrics.jsonl                       one JSON object per line: steps, test passes, epochs
+ *   net.json                            the TRAIN net's layers, blob shapes, params and FLOPs (NetGraph), for the dashboard
  *   status.json                         {"status": running | finished | stopped | failed, "iter", "message", "updated"}
  *   snapshots/PREFIX_iter_N.caffemodel.h5 weights (Caffe's HDF5 layout; PREFIX: the solver's snapshot_prefix, else the run's name)
  *   snapshots/PREFIX_iter_N.solverstate.h5 iteration and solver history (Caffe's layout)
@@ -107,6 +108,11 @@ public final class RunFolder {
 
     public Path statusFile() {
         return dir.resolve("status.json");
+    }
+
+    /** Writes {@code net.json}: the TRAIN net as a graph ({@link org.cortado.engine.net.NetGraph}), for the dashboard. */
+    public void writeNet(String json) {
+        atomically(dir.resolve("net.json"), tmp -> Files.writeString(tmp, json, StandardCharsets.UTF_8));
     }
 
     /** Writes {@code status.json} (what the dashboard lists for a run not running in its process). */
