@@ -37,9 +37,11 @@ const CHARTS = [
     {label: 'max', get: l => num(l.heap_max_mb), color: '#bcaaa4'}]},
 ];
 
-const state = {run: null, rows: [], lastSeq: -1, status: null, compare: null, compareRows: [], ws: null, redraw: null};
+const state = {run: null, rows: [], lastSeq: -1, layers: [], layersLastSeq: -1, status: null, compare: null, compareRows: [],
+  ws: null, redraw: null, tab: 'charts', net: null, cy: null};
 const charts = {};
-window.cortado = {state, charts};
+const layerCharts = {};
+window.cortado = {state, charts, layerCharts};
 
 const $ = id => document.getElementById(id);
 
@@ -119,6 +121,7 @@ function redraw() {
       $('latest').textContent = 'step ' + last.step + (last.loss !== undefined ? '  loss ' + last.loss.toFixed(4) : '')
           + (last.lr !== undefined ? '  lr ' + last.lr.toPrecision(4) : '')
           + (test ? '  test accuracy ' + test.test_accuracy.toFixed(4) : '');
+      if (last.step !== undefined) $('progress').textContent = 'iteration ' + last.step;
       $('latest').dataset.lr = last.lr ?? '';
       $('latest').dataset.step = last.step ?? '';
     }
@@ -161,7 +164,10 @@ function connect() {
       state.rows.push(...fresh);
       state.lastSeq = Math.max(state.lastSeq, m.last_seq);
       if (m.status) showStatus(m.status);
+      if (m.layers) addLayers(m.layers, m.layers_last_seq);
       redraw();
+    } else if (m.type === 'layers') {
+      addLayers(m.events, m.last_seq);
     } else if (m.type === 'status') {
       showStatus(m.status);
       loadRuns();
@@ -176,7 +182,7 @@ function connect() {
 
 function subscribe() {
   if (state.ws && state.ws.readyState === WebSocket.OPEN) {
-    state.ws.send(JSON.stringify({type: 'subscribe', run: state.run, after: state.lastSeq}));
+    state.ws.send(JSON.stringify({type: 'subscribe', run: state.run, after: state.lastSeq, after_layers: state.layersLastSeq}));
   }
 }
 
@@ -186,7 +192,11 @@ async function api(path, options = {}) {
   const headers = Object.assign({'Content-Type': 'application/json'}, token ? {'X-Cortado-Token': token} : {});
   const r = await fetch(path, Object.assign({headers}, options));
   const body = await r.json().catch(() => ({error: 'HTTP ' + r.status}));
-  if (!r.ok) throw new Error(body.error || ('HTTP ' + r.status));
+  if (!r.ok) {
+    const e = new Error(body.error || ('HTTP ' + r.status));
+    e.body = body;
+    throw e;
+  }
   return body;
 }
 
@@ -234,9 +244,12 @@ async function select(id) {
   state.run = id;
   state.rows = [];
   state.lastSeq = -1;
+  state.layers = [];
+  state.layersLastSeq = -1;
+  state.net = null;
   state.compare = null;
   $('compare').value = '';
-  location.hash = 'run=' + encodeURIComponent(id);
+  setHash();
   $('run-title').textContent = id;
   for (const li of $('runs').children) li.className = li.dataset.run === id ? 'selected' : '';
   build();
@@ -248,6 +261,8 @@ async function select(id) {
   } catch (e) {
     message(e.message, true);
   }
+  buildLayers();
+  if (state.tab === 'net') loadNet();
   loadRuns();
 }
 
@@ -275,6 +290,29 @@ $('btn-lr').onclick = () => {
   control({action: 'lr', lr});
 };
 $('x-axis').onchange = build;
+for (const b of document.querySelectorAll('#tabs button')) {
+  b.onclick = () => showTab(b.dataset.tab);
+}
+$('hist-step').onchange = drawHistograms;
+$('launch-pick').onchange = async () => {
+  const name = $('launch-pick').value;
+  if (!name) return;
+  try {
+    $('launch-text').value = JSON.stringify(await api('/api/configs/' + encodeURIComponent(name)), null, 2);
+  } catch (e) {
+    launchMessage(e.message, true);
+  }
+};
+$('launch-file').onchange = () => {
+  const f = $('launch-file').files[0];
+  if (!f) return;
+  if (f.size > 1 << 20) {
+    launchMessage(f.name + ' is over 1 MiB: not a config', true);
+    return;
+  }
+  f.text().then(t => { $('launch-text').value = t; launchMessage('', false); });
+};
+$('btn-launch').onclick = launch;
 $('smoothing').oninput = redraw;
 $('compare').onchange = async () => {
   const id = $('compare').value;
@@ -293,9 +331,282 @@ $('compare').onchange = async () => {
 (async () => {
   showStatus({status: '', live: false});
   const runs = await loadRuns();
-  const wanted = new URLSearchParams(location.hash.slice(1)).get('run');
+  const hash = new URLSearchParams(location.hash.slice(1));
+  const wanted = hash.get('run');
   const first = runs.find(r => r.id === wanted) || runs.find(r => r.live) || runs[0];
   connect();
+  if (['layers', 'net', 'config', 'launch'].includes(hash.get('tab'))) showTab(hash.get('tab'));
   if (first) select(first.id);
   setInterval(loadRuns, 5000);
 })();
+
+// ---- tabs ----
+
+function setHash() {
+  history.replaceState(null, '', '#run=' + encodeURIComponent(state.run || '') + (state.tab !== 'charts' ? '&tab=' + state.tab : ''));
+}
+
+function showTab(tab) {
+  state.tab = tab;
+  if (state.run) setHash();
+  for (const b of document.querySelectorAll('#tabs button')) b.className = b.dataset.tab === tab ? 'active' : '';
+  for (const t of ['charts', 'layers', 'net', 'config', 'launch']) $('tab-' + t).hidden = t !== tab;
+  if (tab === 'launch') loadConfigs();
+  if (tab === 'layers') buildLayers();
+  if (tab === 'net') loadNet();
+  if (tab === 'charts') build();
+}
+
+// ---- per-layer stats: one line per sampled step, {step, params: [...], activations: [...]} ----
+
+const PALETTE = ['#1565c0', '#c62828', '#2e7d32', '#6a1b9a', '#ef6c00', '#00838f', '#5d4037', '#ad1457', '#9e9d24',
+  '#283593', '#00695c', '#d84315', '#4527a0', '#558b2f', '#37474f'];
+
+const LAYER_CHARTS = [
+  {id: 'ratio', title: 'Update:parameter ratio (log10)', from: 'params', key: 'name',
+    get: p => p.update_ratio > 0 ? Math.log10(p.update_ratio) : null},
+  {id: 'wnorm', title: 'Weight norm (L2)', from: 'params', key: 'name', get: p => p.weight_norm},
+  {id: 'gnorm', title: 'Gradient norm (L2)', from: 'params', key: 'name', get: p => p.grad_norm},
+  {id: 'astd', title: 'Activation standard deviation', from: 'activations', key: 'blob', get: a => a.std},
+  {id: 'azero', title: 'Activation zeros (fraction)', from: 'activations', key: 'blob', get: a => a.zero_fraction},
+];
+
+function addLayers(events, lastSeq) {
+  const fresh = events.filter(l => l.seq > state.layersLastSeq);
+  const before = namesOf('params').length + namesOf('activations').length;
+  state.layers.push(...fresh);
+  state.layersLastSeq = Math.max(state.layersLastSeq, lastSeq ?? -1);
+  if (state.tab !== 'layers' || fresh.length === 0) return;
+  if (namesOf('params').length + namesOf('activations').length !== before) {
+    buildLayers();
+  } else {
+    for (const def of LAYER_CHARTS) layerCharts[def.id]?.setData(layerData(def));
+    fillHistSteps();
+  }
+}
+
+function namesOf(from) {
+  const names = [];
+  const key = from === 'params' ? 'name' : 'blob';
+  for (const l of state.layers) for (const p of l[from] || []) if (!names.includes(p[key])) names.push(p[key]);
+  return names;
+}
+
+function layerData(def) {
+  const names = namesOf(def.from);
+  const xs = state.layers.map(l => l.step);
+  const cols = names.map(n => state.layers.map(l => {
+    const p = (l[def.from] || []).find(q => q[def.key] === n);
+    return p ? num(def.get(p)) : null;
+  }));
+  return [xs, ...cols];
+}
+
+function buildLayers() {
+  for (const c of Object.values(layerCharts)) c.destroy();
+  for (const k of Object.keys(layerCharts)) delete layerCharts[k];
+  const box = $('layer-charts');
+  box.innerHTML = '';
+  if (state.tab !== 'layers') return;
+  if (state.layers.length === 0) {
+    box.textContent = 'No per-layer stats yet (the first comes with step 1, then every layer_stats_every steps).';
+    $('histograms').innerHTML = '';
+    return;
+  }
+  for (const def of LAYER_CHARTS) {
+    const div = document.createElement('div');
+    div.className = 'chart';
+    div.id = 'layer-chart-' + def.id;
+    div.innerHTML = '<h3></h3>';
+    div.querySelector('h3').textContent = def.title;
+    box.appendChild(div);
+    const series = [{label: 'step'}, ...namesOf(def.from).map((n, i) => ({label: n, stroke: PALETTE[i % PALETTE.length],
+      width: 1.5, spanGaps: true}))];
+    const values = (u, vals) => vals.map(v => v === 0 || Math.abs(v) >= 0.1 ? +v.toPrecision(6) + '' : v.toPrecision(3));
+    layerCharts[def.id] = new uPlot({width: Math.max(300, div.clientWidth - 10), height: 240, series,
+      scales: {x: {time: false}}, axes: [{}, {values, size: 60}]}, layerData(def), div);
+  }
+  fillHistSteps();
+}
+
+function fillHistSteps() {
+  const sel = $('hist-step');
+  const newest = sel.value === '' || sel.selectedIndex === 0;
+  const chosen = sel.value;
+  sel.innerHTML = '';
+  for (const l of [...state.layers].reverse()) {
+    const o = document.createElement('option');
+    o.value = l.seq;
+    o.textContent = l.step;
+    sel.appendChild(o);
+  }
+  if (!newest) sel.value = chosen;
+  drawHistograms();
+}
+
+function drawHistograms() {
+  const box = $('histograms');
+  for (const c of box._plots || []) c.destroy();
+  box.innerHTML = '';
+  box._plots = [];
+  const line = state.layers.find(l => String(l.seq) === $('hist-step').value);
+  if (!line) return;
+  const items = [...(line.params || []).map(p => ({title: 'weights ' + p.name, h: p.hist, color: '#1565c0'})),
+    ...(line.activations || []).map(a => ({title: 'activations ' + a.blob, h: a.hist, color: '#2e7d32'}))];
+  for (const it of items) {
+    const div = document.createElement('div');
+    div.className = 'chart histogram';
+    div.innerHTML = '<h3></h3>';
+    div.querySelector('h3').textContent = it.title;
+    box.appendChild(div);
+    const h = it.h;
+    if (h.min === null || h.max === null) {
+      div.appendChild(document.createTextNode('no finite values (' + h.non_finite + ' NaN or infinite)'));
+      continue;
+    }
+    const w = (h.max - h.min) / h.counts.length;
+    const xs = h.counts.map((c, i) => h.min + (i + 0.5) * w);
+    box._plots.push(new uPlot({width: Math.max(260, div.clientWidth - 10), height: 150, legend: {show: false},
+      scales: {x: {time: false}}, series: [{}, {stroke: it.color, fill: it.color + '55',
+        paths: uPlot.paths.bars({size: [0.95, 100]})}], axes: [{}, {size: 50}]}, [xs, h.counts], div));
+  }
+}
+
+// ---- the net as a graph (net.json: layers, top shapes, params, FLOPs) ----
+
+const TYPE_COLORS = {Convolution: '#bbdefb', Deconvolution: '#bbdefb', InnerProduct: '#c8e6c9', Pooling: '#ffcdd2',
+  ReLU: '#e1bee7', PReLU: '#e1bee7', ELU: '#e1bee7', Sigmoid: '#e1bee7', TanH: '#e1bee7', BatchNorm: '#fff9c4',
+  Scale: '#fff9c4', Dropout: '#d7ccc8', Concat: '#ffe0b2', Eltwise: '#ffe0b2', Split: '#eeeeee'};
+
+async function loadNet() {
+  if (!state.run) return;
+  if (!state.net) {
+    try {
+      state.net = await api('/api/runs/' + encodeURIComponent(state.run) + '/net');
+    } catch (e) {
+      $('net-summary').textContent = e.message;
+      return;
+    }
+  }
+  drawNet(state.net);
+}
+
+const fmt = n => n.toLocaleString('en-US');
+
+function drawNet(net) {
+  $('net-summary').textContent = net.name + ' (' + net.phase + '): ' + net.layers.length + ' layers, '
+      + fmt(net.params) + ' parameters, ' + (net.flops_per_image / 1e6).toFixed(2) + ' MFLOPs forward per image';
+  const tbody = $('net-table').querySelector('tbody');
+  tbody.innerHTML = '';
+  for (const l of net.layers) {
+    const tr = document.createElement('tr');
+    for (const [v, isNum] of [[l.name], [l.type], [l.bottoms.join(', ')], [l.tops.join(', ')],
+      [l.top_shapes.map(s => s.join('×')).join(', ')], [fmt(l.params), true], [(l.flops / 1e6).toFixed(3), true]]) {
+      const td = document.createElement('td');
+      td.textContent = v;
+      if (isNum) td.className = 'num';
+      tr.appendChild(td);
+    }
+    tbody.appendChild(tr);
+  }
+  // Nodes: the layers, and the blobs no layer writes (the net's inputs). Edges: from the last layer
+  // that wrote a blob (in-place layers rewrite it) to each layer that reads it. Each node sits one
+  // rank below the deepest node it reads from (the longest path from the inputs), as Netscope lays out.
+  const elements = [];
+  const writer = {};
+  const rank = {};
+  const nodes = [];
+  for (const l of net.layers) {
+    let r = 0;
+    for (const b of l.bottoms) {
+      if (!(b in writer)) {
+        writer[b] = 'blob:' + b;
+        rank[writer[b]] = 0;
+        nodes.push({id: writer[b], label: b, type: 'input'});
+      }
+      r = Math.max(r, rank[writer[b]] + 1);
+      elements.push({data: {id: 'e' + elements.length, source: writer[b], target: 'layer:' + l.name}});
+    }
+    const id = 'layer:' + l.name;
+    rank[id] = r;
+    const shape = l.top_shapes.length && l.top_shapes[0].length ? l.top_shapes[0].join('×') : '';
+    nodes.push({id, label: l.name + '\n' + l.type + (shape ? '\n' + shape : ''), type: l.type});
+    for (const t of l.tops) writer[t] = id;
+  }
+  const perRank = {};
+  for (const n of nodes) (perRank[rank[n.id]] = perRank[rank[n.id]] || []).push(n);
+  for (const [r, ns] of Object.entries(perRank)) {
+    ns.forEach((n, i) => elements.push({data: n, position: {x: (i - (ns.length - 1) / 2) * 170, y: r * 78}}));
+  }
+  if (state.cy) state.cy.destroy();
+  const lines = n => n.data('label').split('\n');
+  state.cy = cytoscape({
+    container: $('net-graph'),
+    elements,
+    layout: {name: 'preset', fit: true, padding: 12},
+    style: [
+      {selector: 'node', style: {shape: 'round-rectangle', label: 'data(label)', 'text-wrap': 'wrap', 'text-valign': 'center',
+        'font-size': 10, width: n => Math.max(50, 6.2 * Math.max(...lines(n).map(t => t.length))) + 8,
+        height: n => 13 * lines(n).length + 10, 'border-width': 1, 'border-color': '#888',
+        'background-color': n => TYPE_COLORS[n.data('type')] || (n.data('type') === 'input' ? '#ffffff' : '#e0e0e0')}},
+      {selector: 'edge', style: {width: 1.2, 'line-color': '#888', 'target-arrow-color': '#888', 'target-arrow-shape': 'triangle',
+        'curve-style': 'bezier'}},
+    ],
+  });
+}
+
+// ---- launching a run ----
+
+function launchMessage(text, error, problems = []) {
+  $('launch-msg').textContent = text;
+  $('launch-msg').className = error ? 'error' : '';
+  const ul = $('launch-errors');
+  ul.innerHTML = '';
+  for (const p of problems) {
+    const li = document.createElement('li');
+    li.textContent = p;
+    ul.appendChild(li);
+  }
+}
+
+async function loadConfigs() {
+  try {
+    const r = await api('/api/configs');
+    const sel = $('launch-pick');
+    sel.innerHTML = '<option value="">(pick one)</option>';
+    for (const c of r.configs) {
+      const o = document.createElement('option');
+      o.value = c;
+      o.textContent = c;
+      sel.appendChild(o);
+    }
+    $('btn-launch').disabled = !r.launch;
+    if (!r.launch) launchMessage('this dashboard does not start runs', true);
+  } catch (e) {
+    launchMessage(e.message, true);
+  }
+}
+
+async function launch() {
+  let config;
+  try {
+    config = JSON.parse($('launch-text').value);
+  } catch (e) {
+    launchMessage('not JSON: ' + e.message, true);
+    return;
+  }
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    launchMessage('a config is a JSON object', true);
+    return;
+  }
+  launchMessage('checking and starting ...', false);
+  try {
+    const r = await api('/api/runs', {method: 'POST', body: JSON.stringify({config})});
+    launchMessage('started ' + r.id, false);
+    await loadRuns();
+    showTab('charts');
+    select(r.id);
+  } catch (e) {
+    launchMessage(e.message, true, (e.body && e.body.problems) || []);
+  }
+}

@@ -26,30 +26,23 @@ final class PipelineRunner {
     /** Returns the exit code: 0 finished or stopped, 1 failed. */
     static int run(CortadoConfig config, Path configDir, RunFolder folder, Pipeline.Start start, PrintWriter out,
                    PrintWriter err) throws Exception {
-        String runId = folder.dir().getFileName().toString().replaceAll("[^A-Za-z0-9_-]", "_");
         Vertx vertx = Vertx.vertx();
-        RunContext ctx;
-        Runs.LiveRun live = null;
+        PreparedRun run;
         try {
             // The dashboard first: a port in use stops the run before any data is opened.
-            DashboardVerticle dashboard = startDashboard(vertx, config.dashboard(), folder.dir().getParent(), out);
-            ctx = Pipeline.prepare(config, configDir, folder, runId, start);
-            if (dashboard != null) {
-                live = dashboard.runs().addLive(folder.dir(), ctx.addresses());
-            }
+            DashboardVerticle dashboard = startDashboard(vertx, config.dashboard(), folder.dir().getParent(), configDir, out);
+            run = PreparedRun.prepare(dashboard == null ? null : dashboard.runs(), config, configDir, folder, start);
         } catch (RuntimeException e) {
             vertx.close();
             throw e;
         }
-        folder.writeStatus(new JsonObject().put("status", "running").put("iter", ctx.startIter()).encode());
-        Runs.LiveRun shown = live;
         CountDownLatch finished = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             if (finished.getCount() > 0) {
                 err.println();
                 err.println("stopping: writing a snapshot (Ctrl-C again to abort) ...");
                 err.flush();
-                vertx.eventBus().send(ctx.addresses().control(), new JsonObject().put("action", "stop"));
+                run.stop(vertx);
                 try {
                     finished.await(120, TimeUnit.SECONDS);
                 } catch (InterruptedException ignored) {
@@ -58,23 +51,12 @@ final class PipelineRunner {
             }
         }, "cortado-stop");
         Runtime.getRuntime().addShutdownHook(hook);
-        Progress progress = new Progress(config, ctx, err);
-        CoordinatorVerticle.Result result = null;
+        Progress progress = new Progress(config, run.ctx, err);
+        CoordinatorVerticle.Result result;
         try {
-            result = Pipeline.listen(vertx, ctx, line -> {
-                progress.step(line);
-                if (shown != null) {
-                    shown.history().append(line);
-                }
-            }).compose(id -> Pipeline.run(vertx, ctx)
-                    .eventually(() -> vertx.undeploy(id))).toCompletionStage().toCompletableFuture().get();
+            result = run.run(vertx, progress::step);
         } finally {
             progress.done();
-            if (shown != null) {
-                shown.setStatus(result == null ? "failed" : result.status(), result == null ? "interrupted" : result.message());
-            }
-            Pipeline.close(ctx);
-            folder.close();
             vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
             finished.countDown();
             try {
@@ -83,11 +65,6 @@ final class PipelineRunner {
                 // the hook is running: it waits for `finished`, counted down above
             }
         }
-        JsonObject status = new JsonObject().put("status", result.status()).put("iter", result.iter());
-        if (result.message() != null) {
-            status.put("message", result.message());
-        }
-        folder.writeStatus(status.encode());
         out.println("run " + result.status() + " at iteration " + result.iter() + ": " + folder.dir());
         if (progress.lastTest != null) {
             out.println("last test: " + progress.lastTest);
@@ -109,13 +86,15 @@ final class PipelineRunner {
 
     /**
      * Deploys the dashboard for {@code runsDir} when the config enables it and prints its address;
-     * null when disabled. A port in use or a bad host is a {@code ConfigException} naming the config field.
+     * null when disabled. Its launch form lists the configs in {@code configsDir} and starts runs in
+     * this process. A port in use or a bad host is a {@code ConfigException} naming the config field.
      */
-    static DashboardVerticle startDashboard(Vertx vertx, DashboardConfig config, Path runsDir, PrintWriter out) {
+    static DashboardVerticle startDashboard(Vertx vertx, DashboardConfig config, Path runsDir, Path configsDir, PrintWriter out) {
         if (!config.enabled()) {
             return null;
         }
-        DashboardVerticle d = new DashboardVerticle(config, new Runs(runsDir));
+        Runs runs = new Runs(runsDir);
+        DashboardVerticle d = new DashboardVerticle(config, runs, Launches.launcher(vertx, runs, configsDir, out), configsDir);
         try {
             vertx.deployVerticle(d).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
         } catch (java.util.concurrent.ExecutionException e) {

@@ -94,7 +94,7 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     /** A run that failed before its first step leaves no folder behind. */
-    private static void deleteIfEmpty(RunFolder folder) {
+    static void deleteIfEmpty(RunFolder folder) {
         try (var s = java.nio.file.Files.list(folder.dir().resolve("snapshots"))) {
             if (s.findAny().isPresent() || java.nio.file.Files.exists(folder.metricsFile())) {
                 return;
@@ -104,6 +104,8 @@ final class TrainCommand implements Callable<Integer> {
         }
         try {
             java.nio.file.Files.deleteIfExists(folder.dir().resolve("snapshots"));
+            java.nio.file.Files.deleteIfExists(folder.dir().resolve("net.json"));
+            java.nio.file.Files.deleteIfExists(folder.statusFile());
             java.nio.file.Files.deleteIfExists(folder.configFile());
             java.nio.file.Files.deleteIfExists(folder.dir());
         } catch (java.io.IOException ignored) {

@@ -38,11 +38,16 @@ import org.cortado.engine.config.DashboardConfig;
  *   GET  /api/runs/ID                 one run: status and its config
  *   GET  /api/runs/ID/net             its TRAIN net as a graph: layers, blob shapes, params, FLOPs (the run folder's net.json)
  *   GET  /api/runs/ID/metrics         its metric lines (?after=SEQ&amp;max=N; downsampled to about N, default 2000)
+ *   GET  /api/runs/ID/layers          its per-layer stats (layers.jsonl), the same way
+ *   POST /api/runs                    {"config": {...}}: validate and start a run; 201 {"id"}, or 400 {"error", "problems": [JSON path: what]}
+ *   GET  /api/configs                 the configs the launch form offers (the config folder's *.json)
+ *   GET  /api/configs/NAME            one of them
  *   POST /api/runs/ID/control         {"action": "pause" | "resume" | "stop" | "snapshot"} or {"action": "lr", "lr": 0.001}
  *   GET  /metrics                     the live runs' latest values, Prometheus text format
- *   WS   /ws                          send {"type": "subscribe", "run": ID, "after": SEQ}; receive "history" (at most
- *                                     2000 points per series), then "metrics" batches and "status" changes as they come;
- *                                     a reconnect sends the last seq it has and gets only what it missed
+ *   WS   /ws                          send {"type": "subscribe", "run": ID, "after": SEQ, "after_layers": SEQ}; receive
+ *                                     "history" (at most 2000 points per series, and the per-layer stats), then "metrics"
+ *                                     and "layers" batches and "status" changes as they come; a reconnect sends the last
+ *                                     seqs it has and gets only what it missed
  * </pre>
  *
  * <p>Security: on a loopback address everything is open to the local user. Bound elsewhere, control
@@ -62,9 +67,37 @@ public final class DashboardVerticle extends VerticleBase {
     static final long PUSH_MS = 250;
     /** At most this many lines per series when a browser connects. */
     static final int HISTORY_POINTS = 2000;
+    /** At most this many per-layer samples when a browser connects. */
+    static final int LAYER_POINTS = 300;
+
+    /** Starts a run from a config sent by the browser (called on a worker thread). */
+    public interface Launcher {
+        /**
+         * Validates and starts {@code config}; returns {@code {"id": RUN_ID}}. A {@link org.cortado.engine.ConfigException}
+         * lists the config's problems (400), another {@link org.cortado.engine.CortadoException} says what is wrong with
+         * its data (400), {@link Refused} carries its own status.
+         */
+        JsonObject launch(JsonObject config);
+    }
+
+    /** A request the dashboard refuses with {@code status} (409: a run is already training, ...). */
+    public static final class Refused extends RuntimeException {
+        private final int status;
+
+        public Refused(int status, String message) {
+            super(message);
+            this.status = status;
+        }
+
+        public int status() {
+            return status;
+        }
+    }
 
     private final DashboardConfig config;
     private final Runs runs;
+    private final Launcher launcher;
+    private final java.nio.file.Path configsDir;
     private final String token;
     private HttpServer server;
     private long pushTimer = -1;
@@ -74,12 +107,21 @@ public final class DashboardVerticle extends VerticleBase {
     private static final class Subscription {
         Runs.Run run;
         long lastSeq = -1;
+        long lastLayerSeq = -1;
         long statusVersion = -1;
     }
 
+    /** A dashboard that shows runs only (no launching). */
     public DashboardVerticle(DashboardConfig config, Runs runs) {
+        this(config, runs, null, null);
+    }
+
+    /** {@code launcher}: starts runs from the browser (null: none); {@code configsDir}: the configs the launch form offers (null: none). */
+    public DashboardVerticle(DashboardConfig config, Runs runs, Launcher launcher, java.nio.file.Path configsDir) {
         this.config = config;
         this.runs = runs;
+        this.launcher = launcher;
+        this.configsDir = configsDir;
         this.token = config.loopback() ? null
                 : config.token() != null ? config.token() : HexFormat.of().formatHex(randomBytes());
     }
@@ -127,9 +169,13 @@ public final class DashboardVerticle extends VerticleBase {
         });
         router.get("/api/runs").handler(this::listRuns);
         router.get("/api/runs/:id").handler(this::getRun);
-        router.get("/api/runs/:id/metrics").handler(this::getMetrics);
+        router.get("/api/runs/:id/metrics").handler(rc -> getLines(rc, false));
+        router.get("/api/runs/:id/layers").handler(rc -> getLines(rc, true));
         router.get("/api/runs/:id/net").handler(this::getNet);
         router.post("/api/runs/:id/control").handler(this::control);
+        router.post("/api/runs").handler(this::launch);
+        router.get("/api/configs").handler(this::listConfigs);
+        router.get("/api/configs/:name").handler(this::getConfig);
         router.get("/metrics").handler(rc -> {
             if (!authorized(rc, false)) {
                 error(rc, 401, "reading needs the token printed at start");
@@ -281,7 +327,7 @@ public final class DashboardVerticle extends VerticleBase {
                 .onFailure(e -> error(rc, 500, "cannot read " + net.getFileName() + ": " + e.getMessage()));
     }
 
-    private void getMetrics(RoutingContext rc) {
+    private void getLines(RoutingContext rc, boolean layers) {
         Runs.Run r = run(rc);
         if (r == null) {
             return;
@@ -299,7 +345,7 @@ public final class DashboardVerticle extends VerticleBase {
             error(rc, 400, "max must be >= 1, got " + max);
             return;
         }
-        MetricsHistory h = r.history();
+        MetricsHistory h = layers ? r.layers() : r.history();
         List<JsonObject> events = h.after(after, max);
         json(rc, new JsonObject().put("run", r.id()).put("events", new JsonArray(List.copyOf(events)))
                 .put("last_seq", h.lastSeq()));
@@ -347,6 +393,76 @@ public final class DashboardVerticle extends VerticleBase {
                 .onFailure(e -> error(rc, e instanceof ReplyException re && re.failureCode() == 400 ? 400 : 503, e.getMessage()));
     }
 
+    // ---- launching ----
+
+    private void launch(RoutingContext rc) {
+        if (launcher == null) {
+            error(rc, 404, "this dashboard does not launch runs");
+            return;
+        }
+        JsonObject body;
+        try {
+            body = rc.body().asJsonObject();
+        } catch (DecodeException | ClassCastException e) {
+            error(rc, 400, "expected {\"config\": {...}}: the body is not a JSON object: " + e.getMessage());
+            return;
+        }
+        if (body == null || !(body.getValue("config") instanceof JsonObject cfg)) {
+            error(rc, 400, "expected {\"config\": {...}}: a config object");
+            return;
+        }
+        vertx.executeBlocking(() -> launcher.launch(cfg), false).onComplete(r -> {
+            if (r.succeeded()) {
+                rc.response().setStatusCode(201).putHeader("content-type", "application/json").end(r.result().encode());
+                return;
+            }
+            Throwable e = r.cause();
+            if (e instanceof org.cortado.engine.ConfigException c) {
+                JsonArray problems = new JsonArray();
+                c.problems().forEach(problems::add);
+                rc.response().setStatusCode(400).putHeader("content-type", "application/json").end(new JsonObject()
+                        .put("error", c.problems().size() == 1 ? c.problems().getFirst() : "the config has " + c.problems().size() + " problems")
+                        .put("problems", problems).encode());
+            } else if (e instanceof Refused f) {
+                error(rc, f.status(), f.getMessage());
+            } else if (e instanceof org.cortado.engine.CortadoException) {
+                error(rc, 400, e.getMessage());
+            } else {
+                error(rc, 500, "launch failed: " + e);
+            }
+        });
+    }
+
+    /** The configs offered for launching: the *.json files directly in the configs folder. */
+    private List<java.nio.file.Path> configs() {
+        if (configsDir == null || !Files.isDirectory(configsDir)) {
+            return List.of();
+        }
+        try (var s = Files.list(configsDir)) {
+            return s.filter(p -> p.getFileName().toString().endsWith(".json") && Files.isRegularFile(p)).sorted().toList();
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
+    private void listConfigs(RoutingContext rc) {
+        JsonArray names = new JsonArray();
+        configs().forEach(p -> names.add(p.getFileName().toString()));
+        json(rc, new JsonObject().put("configs", names).put("launch", launcher != null));
+    }
+
+    private void getConfig(RoutingContext rc) {
+        String name = rc.pathParam("name");
+        var file = configs().stream().filter(p -> p.getFileName().toString().equals(name)).findFirst();
+        if (file.isEmpty()) {
+            error(rc, 404, "unknown config \"" + name + "\"");
+            return;
+        }
+        vertx.fileSystem().readFile(file.get().toString())
+                .onSuccess(b -> rc.response().putHeader("content-type", "application/json").end(b))
+                .onFailure(e -> error(rc, 500, "cannot read " + name + ": " + e.getMessage()));
+    }
+
     // ---- websocket ----
 
     private void upgrade(RoutingContext rc) {
@@ -381,8 +497,10 @@ public final class DashboardVerticle extends VerticleBase {
             return;
         }
         Object after = m.getValue("after", -1);
-        if (!(after instanceof Number a)) {
-            send(ws, errorMessage("\"after\" must be a number (the last seq received), got " + after));
+        Object afterLayers = m.getValue("after_layers", -1);
+        if (!(after instanceof Number a) || !(afterLayers instanceof Number al)) {
+            send(ws, errorMessage("\"after\" and \"after_layers\" must be numbers (the last seqs received), got "
+                    + after + " and " + afterLayers));
             return;
         }
         Runs.Run r = runs.find(id).orElse(null);
@@ -399,8 +517,12 @@ public final class DashboardVerticle extends VerticleBase {
         List<JsonObject> events = h.after(a.longValue(), HISTORY_POINTS);
         s.lastSeq = Math.max(a.longValue(), h.lastSeq());
         s.statusVersion = r.statusVersion();
+        MetricsHistory lh = r.layers();
+        List<JsonObject> layers = lh.after(al.longValue(), LAYER_POINTS);
+        s.lastLayerSeq = Math.max(al.longValue(), lh.lastSeq());
         send(ws, new JsonObject().put("type", "history").put("run", r.id()).put("events", new JsonArray(List.copyOf(events)))
-                .put("last_seq", s.lastSeq).put("status", summary(r)).encode());
+                .put("last_seq", s.lastSeq).put("layers", new JsonArray(List.copyOf(layers))).put("layers_last_seq", s.lastLayerSeq)
+                .put("status", summary(r)).encode());
     }
 
     /** Sends every subscribed socket what it has not seen yet. */
@@ -425,6 +547,15 @@ public final class DashboardVerticle extends VerticleBase {
                 if (b.last() > from) {
                     s.lastSeq = b.last();
                     send(ws, b.text());
+                }
+            }
+            MetricsHistory lh = s.run.layers();
+            if (lh.lastSeq() > s.lastLayerSeq) {
+                List<JsonObject> events = lh.after(s.lastLayerSeq, LAYER_POINTS);
+                if (!events.isEmpty()) {
+                    s.lastLayerSeq = events.getLast().getLong("seq");
+                    send(ws, new JsonObject().put("type", "layers").put("run", s.run.id())
+                            .put("events", new JsonArray(List.copyOf(events))).put("last_seq", s.lastLayerSeq).encode());
                 }
             }
             long v = s.run.statusVersion();

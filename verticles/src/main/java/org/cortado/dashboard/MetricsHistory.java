@@ -9,7 +9,7 @@ import java.util.List;
  * number {@code seq} in arrival order: what a browser gets on connect (downsampled) and what it asks
  * for again after a reconnect ({@code after} the last {@code seq} it has).
  *
- * <p>Memory stays bounded on long runs: past {@value #KEEP} lines, every other plain step line is
+ * <p>Memory stays bounded on long runs: past {@code keep} lines (default {@value #KEEP}), every other plain line is
  * dropped (and again each time it fills up), so the kept lines stay spread evenly over the run. Lines
  * with a test pass or an epoch's totals are always kept. Thread-safe: the run's data thread appends,
  * the dashboard's event loop reads.
@@ -18,9 +18,19 @@ public final class MetricsHistory {
     /** Lines kept before thinning. */
     static final int KEEP = 20_000;
 
+    private final int keep;
     private final ArrayList<JsonObject> lines = new ArrayList<>();
     private long nextSeq;
     private long stride = 1;
+
+    public MetricsHistory() {
+        this(KEEP);
+    }
+
+    /** A history that thins past {@code keep} lines. */
+    public MetricsHistory(int keep) {
+        this.keep = keep;
+    }
 
     /** Appends a copy of {@code line}, numbered; returns its {@code seq}. */
     public synchronized long append(JsonObject line) {
@@ -29,7 +39,7 @@ public final class MetricsHistory {
         if (seq % stride == 0 || important(e)) {
             lines.add(e);
         }
-        if (lines.size() > KEEP) {
+        if (lines.size() > keep) {
             stride *= 2;
             lines.removeIf(l -> l.getLong("seq") % stride != 0 && !important(l));
         }

@@ -24,6 +24,9 @@ import org.cortado.pipeline.Addresses;
  * listed here, never turned into a path.
  */
 public final class Runs {
+    /** Per-layer lines kept per run (they are larger than metric lines and sampled every few steps). */
+    static final int LAYER_LINES = 2000;
+
     private final Path dir;
     private final Map<String, LiveRun> live = new ConcurrentHashMap<>();
     private final Map<String, PastRun> past = new ConcurrentHashMap<>();
@@ -45,6 +48,9 @@ public final class Runs {
 
         MetricsHistory history();
 
+        /** Its per-layer stats ({@code layers.jsonl}), one line per sampled step. */
+        MetricsHistory layers();
+
         /** {@code {"status", "iter", "message"}}. */
         JsonObject status();
 
@@ -58,6 +64,7 @@ public final class Runs {
         private final Path folder;
         private final Addresses addresses;
         private final MetricsHistory history = new MetricsHistory();
+        private final MetricsHistory layers = new MetricsHistory(LAYER_LINES);
         private JsonObject status = new JsonObject().put("status", "running");
         private long version;
 
@@ -85,6 +92,11 @@ public final class Runs {
         @Override
         public MetricsHistory history() {
             return history;
+        }
+
+        @Override
+        public MetricsHistory layers() {
+            return layers;
         }
 
         @Override
@@ -121,18 +133,20 @@ public final class Runs {
         }
     }
 
-    /** A run folder not training in this process: re-read when its files grow. */
+    /** A run folder not training in this process: its files re-read when they grow. */
     static final class PastRun implements Run {
         private final String id;
         private final Path folder;
-        private MetricsHistory history = new MetricsHistory();
-        private long readBytes = -1;
+        private final JsonLines metrics;
+        private final JsonLines layers;
         private JsonObject status = new JsonObject();
         private long version;
 
         PastRun(String id, Path folder) {
             this.id = id;
             this.folder = folder;
+            this.metrics = new JsonLines(folder.resolve("metrics.jsonl"), MetricsHistory.KEEP);
+            this.layers = new JsonLines(folder.resolve("layers.jsonl"), LAYER_LINES);
         }
 
         @Override
@@ -147,8 +161,12 @@ public final class Runs {
 
         @Override
         public synchronized MetricsHistory history() {
-            refresh();
-            return history;
+            return metrics.read();
+        }
+
+        @Override
+        public synchronized MetricsHistory layers() {
+            return layers.read();
         }
 
         @Override
@@ -163,58 +181,70 @@ public final class Runs {
             return version;
         }
 
-        /** Re-reads the metrics when the file changed size, and the status file. */
         private void refresh() {
-            Path m = folder.resolve("metrics.jsonl");
-            long size;
-            try {
-                size = Files.exists(m) ? Files.size(m) : 0;
-            } catch (IOException e) {
-                size = readBytes;
-            }
-            if (size != readBytes) {
-                MetricsHistory h = new MetricsHistory();
-                if (size > 0) {
-                    try (Stream<String> lines = Files.lines(m, StandardCharsets.UTF_8)) {
-                        lines.forEach(l -> {
-                            if (!l.isBlank()) {
-                                try {
-                                    h.append(new JsonObject(l));
-                                } catch (DecodeException bad) {
-                                    // a line cut short by a crash: skipped
-                                }
-                            }
-                        });
-                    } catch (IOException | java.io.UncheckedIOException e) {
-                        // unreadable now: keep what was read
-                    }
-                }
-                history = h;
-                readBytes = size;
-            }
-            JsonObject s = readStatus();
-            if (!s.equals(status)) {
-                status = s;
-                version++;
-            }
-        }
-
-        private JsonObject readStatus() {
             JsonObject s;
             try {
                 s = new JsonObject(Files.readString(folder.resolve("status.json")));
             } catch (IOException | DecodeException e) {
                 s = new JsonObject().put("status", "unknown");
             }
-            JsonObject last = history.latest();
-            if (last != null && last.containsKey("step")) {
+            JsonObject last = metrics.read().latestWith("step");
+            if (last != null) {
                 s.put("iter", Math.max(s.getLong("iter", 0L), last.getLong("step")));
             }
             if (s.getString("status", "").equals("running")) {
                 // Not running in this process: another process trains it, or it was killed.
                 s.put("status", "running elsewhere or interrupted");
             }
-            return s;
+            if (!s.equals(status)) {
+                status = s;
+                version++;
+            }
+        }
+    }
+
+    /** A JSON-lines file read into a history, again whenever its size changed; a line cut short by a crash is skipped. */
+    private static final class JsonLines {
+        private final Path file;
+        private final int keep;
+        private MetricsHistory history;
+        private long readBytes = -1;
+
+        JsonLines(Path file, int keep) {
+            this.file = file;
+            this.keep = keep;
+            this.history = new MetricsHistory(keep);
+        }
+
+        synchronized MetricsHistory read() {
+            long size;
+            try {
+                size = Files.exists(file) ? Files.size(file) : 0;
+            } catch (IOException e) {
+                return history;
+            }
+            if (size == readBytes) {
+                return history;
+            }
+            MetricsHistory h = new MetricsHistory(keep);
+            if (size > 0) {
+                try (Stream<String> lines = Files.lines(file, StandardCharsets.UTF_8)) {
+                    lines.forEach(l -> {
+                        if (!l.isBlank()) {
+                            try {
+                                h.append(new JsonObject(l));
+                            } catch (DecodeException | ClassCastException bad) {
+                                // a line cut short by a crash
+                            }
+                        }
+                    });
+                } catch (IOException | java.io.UncheckedIOException e) {
+                    return history; // unreadable now: keep what was read
+                }
+            }
+            history = h;
+            readBytes = size;
+            return h;
         }
     }
 

@@ -10,6 +10,7 @@ package org.cortado.pipeline;
  *   coordinator.outputs    last Stage → Coordinator           loss and other outputs of a micro-batch
  *   coordinator.steps      Optimizer → Coordinator            a step's update is applied
  *   coordinator.failures   any → Coordinator                  a component failed (the message names the cause)
+ *   coordinator.layers     Optimizer → Coordinator            per-layer stats of a sampled step (dashboard.layer_stats_every)
  *   stage.N.forward        Coordinator / Stage N-1 → Stage N  activations of a micro-batch
  *   stage.N.backward       Stage N+1 → Stage N                gradients of a micro-batch
  *   stage.N.params         Optimizer → Stage N                the updated params
@@ -19,6 +20,7 @@ package org.cortado.pipeline;
  *   optimizer.rate         Coordinator → Optimizer (request)  a new learning rate, from the next update on
  *   control                anyone → Coordinator               {"action": pause | resume | stop | snapshot} or {"action": lr, "lr": x}
  *   metrics                Coordinator → everyone (publish)   one JSON object per step, test pass and epoch
+ *   layers                 Coordinator → everyone (publish)   per-layer stats, one object per sampled step
  * </pre>
  */
 public record Addresses(String run) {
@@ -50,6 +52,14 @@ public record Addresses(String run) {
 
     public String coordinatorFailures() {
         return a("coordinator.failures");
+    }
+
+    public String coordinatorLayers() {
+        return a("coordinator.layers");
+    }
+
+    public String layers() {
+        return a("layers");
     }
 
     public String stageForward(int stage) {

@@ -123,6 +123,7 @@ public final class CoordinatorVerticle extends VerticleBase {
                 bus.<JsonObject>consumer(a.coordinatorOutputs(), m -> onTestOutputs(m.body())).completion(),
                 bus.<JsonObject>consumer(a.coordinatorSteps(), m -> onStepDone(m.body())).completion(),
                 bus.<JsonObject>consumer(a.coordinatorFailures(), m -> onFailure(m.body())).completion(),
+                bus.<JsonObject>consumer(a.coordinatorLayers(), m -> onLayers(m.body())).completion(),
                 bus.<JsonObject>consumer(a.control(), this::onControl).completion()));
         return f.onSuccess(x -> vertx.runOnContext(v -> begin()));
     }
@@ -354,6 +355,14 @@ public final class CoordinatorVerticle extends VerticleBase {
         } else {
             flushLineThenContinue();
         }
+    }
+
+    /** A sampled step's per-layer stats: to layers.jsonl, and published for the dashboard. */
+    private void onLayers(JsonObject stats) {
+        if (ctx.folder() != null) {
+            ctx.folder().appendLayers(stats.encode());
+        }
+        vertx.eventBus().publish(ctx.addresses().layers(), stats);
     }
 
     private static double lossOf(Map<String, Double> outputs) {

@@ -10,6 +10,7 @@ import java.util.List;
 import org.cortado.engine.solver.Param;
 import org.cortado.engine.solver.Solver;
 import org.cortado.engine.tensor.Blob;
+import org.cortado.engine.train.LayerStats;
 
 /**
  * Owns the solver and its state (history, moments; the lr policy, weight decay and clipping live in
@@ -90,9 +91,14 @@ public final class OptimizerVerticle extends VerticleBase {
             vertx.eventBus().send(ctx.addresses().coordinatorSteps(), new JsonObject().put("step", step)
                     .put("lr", solver.rate(step)).put("forward_ms", forward)
                     .put("backward_ms", backward).put("outputs", outputs).put("update_ms", lastUpdateMs));
+            int every = ctx.config().dashboard().layerStatsEvery();
+            LayerStats.UpdateProbe probe = every > 0 && step % every == 0 ? new LayerStats.UpdateProbe(params, solver.iterSize()) : null;
             long t0 = System.nanoTime();
             solver.step(params, step);
             lastUpdateMs = (System.nanoTime() - t0) / 1e6;
+            if (probe != null) {
+                sendLayerStats(step, probe.after());
+            }
             nextStep = step + 1;
         } catch (RuntimeException e) {
             // The coordinator counted the step already: the failure says the last applied one.
@@ -111,6 +117,23 @@ public final class OptimizerVerticle extends VerticleBase {
             vertx.eventBus().send(ctx.addresses().stageParams(s2), back);
         }
         arrived = 0;
+    }
+
+    /** The sampled step's per-layer stats, params from the probe and activations from the stages, to the coordinator. */
+    private void sendLayerStats(long step, List<LayerStats.ParamStat> stats) {
+        JsonArray ps = new JsonArray();
+        for (LayerStats.ParamStat s : stats) {
+            ps.add(Stats.json(s));
+        }
+        JsonArray acts = new JsonArray();
+        for (TensorMessage p : pending) {
+            JsonArray a = p.header().getJsonArray("activations");
+            if (a != null) {
+                acts.addAll(a);
+            }
+        }
+        vertx.eventBus().send(ctx.addresses().coordinatorLayers(), new JsonObject().put("step", step + 1)
+                .put("params", ps).put("activations", acts));
     }
 
     /** Sets the learning rate from the next update on ({@code {"lr": x}}); replies with the step it applies from. */

@@ -190,11 +190,15 @@ public final class Pipeline {
      * progress display then costs no thread wake-up per step.
      */
     public static Future<String> listen(Vertx vertx, RunContext ctx, io.vertx.core.Handler<JsonObject> handler) {
+        return listen(vertx, ctx, ctx.addresses().metrics(), handler);
+    }
+
+    /** As {@link #listen(Vertx, RunContext, io.vertx.core.Handler)}, for any address the coordinator publishes on ({@link Addresses#layers}). */
+    public static Future<String> listen(Vertx vertx, RunContext ctx, String address, io.vertx.core.Handler<JsonObject> handler) {
         return vertx.deployVerticle(new VerticleBase() {
             @Override
             public Future<?> start() {
-                return vertx.eventBus().<JsonObject>consumer(ctx.addresses().metrics(), m -> handler.handle(m.body()))
-                        .completion();
+                return vertx.eventBus().<JsonObject>consumer(address, m -> handler.handle(m.body())).completion();
             }
         }, dataThreads(ctx));
     }

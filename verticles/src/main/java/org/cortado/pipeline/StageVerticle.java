@@ -17,6 +17,7 @@ import org.cortado.engine.net.StagePlan;
 import org.cortado.engine.solver.Param;
 import org.cortado.engine.tensor.Blob;
 import org.cortado.engine.tensor.Tensor;
+import org.cortado.engine.train.LayerStats;
 import org.cortado.engine.train.Trainer;
 
 /**
@@ -65,6 +66,8 @@ public final class StageVerticle extends VerticleBase {
     private final Map<Net, List<Blob>> outputBlobs = new java.util.IdentityHashMap<>();
     private long forwardNanos;
     private long backwardNanos;
+    /** Per-layer stats of this step's activations, when the step is sampled (dashboard.layer_stats_every). */
+    private JsonArray activations;
     /** The last stage: the step's outputs (loss, accuracy) so far, each micro-batch's mean weighted by its share. */
     private final Map<String, Double> stepOutputs = new java.util.LinkedHashMap<>();
 
@@ -191,6 +194,10 @@ public final class StageVerticle extends VerticleBase {
         net.forward(p.start(stage), p.end(stage));
         if (train) {
             forwardNanos += System.nanoTime() - t0;
+            int every = ctx.config().dashboard().layerStatsEvery();
+            if (every > 0 && h.getLong("step") % every == 0 && h.getInteger("unit") == 0) {
+                activations = activationStats(net, p);
+            }
         }
         if (last) {
             JsonObject outputs = new JsonObject();
@@ -260,6 +267,10 @@ public final class StageVerticle extends VerticleBase {
         TensorMessage out = new TensorMessage("grads", new JsonObject().put("stage", stage).put("step", step)
                 .put("forward_ms", forwardNanos / 1e6).put("backward_ms", backwardNanos / 1e6)
                 .put("names", names).put("lr_mult", lr).put("decay_mult", decay));
+        if (activations != null) {
+            out.header().put("activations", activations);
+            activations = null;
+        }
         if (last) {
             JsonObject outputs = new JsonObject();
             stepOutputs.forEach(outputs::put);
@@ -324,6 +335,28 @@ public final class StageVerticle extends VerticleBase {
         }
         out.header().put("layers", layers);
         m.reply(out);
+    }
+
+    /** Stats of the blobs this stage's layers write (each blob once; in-place layers update it); labels and loss layers left out. */
+    private JsonArray activationStats(Net net, StagePlan p) {
+        JsonArray out = new JsonArray();
+        java.util.Set<Blob> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        List<Blob> blobs = new ArrayList<>();
+        for (int l = p.start(stage); l < p.end(stage); l++) {
+            Layer layer = net.layers().get(l);
+            if (layer.isLoss() || layer.type().equals("Split") || layer.type().equals("Accuracy")) {
+                continue;
+            }
+            for (Blob b : net.topsOf(l)) {
+                if (!b.name().equals(ctx.data().labelBlob()) && seen.add(b)) {
+                    blobs.add(b);
+                }
+            }
+        }
+        for (Blob b : blobs) {
+            out.add(Stats.json(LayerStats.activation(b.name(), b.x(), b.count())));
+        }
+        return out;
     }
 
     /** The first {@code count()} values of {@code t}, in a fresh tensor the receiver may keep. */

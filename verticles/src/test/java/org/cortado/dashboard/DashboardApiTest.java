@@ -46,10 +46,10 @@ class DashboardApiTest {
 
         vertx = Vertx.vertx();
         Runs runs = new Runs(dir.resolve("runs"));
-        DashboardVerticle open = new DashboardVerticle(new DashboardConfig(true, "127.0.0.1", 0, null, false), runs);
+        DashboardVerticle open = new DashboardVerticle(new DashboardConfig(true, "127.0.0.1", 0, null, false, 0), runs);
         vertx.deployVerticle(open).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         base = "http://127.0.0.1:" + open.port();
-        guarded = new DashboardVerticle(new DashboardConfig(true, "0.0.0.0", 0, "s3cret-token", false), runs);
+        guarded = new DashboardVerticle(new DashboardConfig(true, "0.0.0.0", 0, "s3cret-token", false, 0), runs);
         vertx.deployVerticle(guarded).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         tokenBase = "http://127.0.0.1:" + guarded.port();
     }
@@ -175,7 +175,7 @@ class DashboardApiTest {
 
     @Test
     void openReadLetsAnyoneReadButNotControl() throws Exception {
-        DashboardVerticle d = new DashboardVerticle(new DashboardConfig(true, "0.0.0.0", 0, "s3cret-token", true),
+        DashboardVerticle d = new DashboardVerticle(new DashboardConfig(true, "0.0.0.0", 0, "s3cret-token", true, 0),
                 new Runs(dir.resolve("runs")));
         vertx.deployVerticle(d).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         String b = "http://127.0.0.1:" + d.port();

@@ -38,8 +38,12 @@ class DashboardBrowserTest {
     Path dir;
     WebDriver browser;
 
+    /** Selenium warns that it has no CDP bindings for this Chromium; these tests use WebDriver only. */
+    private static final java.util.logging.Logger CDP_LOG = java.util.logging.Logger.getLogger("org.openqa.selenium.devtools");
+
     @BeforeEach
     void openBrowser() throws Exception {
+        CDP_LOG.setLevel(java.util.logging.Level.SEVERE);
         String chromium = System.getenv().getOrDefault("CORTADO_CHROMIUM", "/usr/bin/chromium");
         String driver = System.getenv().getOrDefault("CORTADO_CHROMEDRIVER", "/usr/bin/chromedriver");
         Assumptions.assumeTrue(new File(chromium).canExecute() && new File(driver).canExecute(),
@@ -70,6 +74,12 @@ class DashboardBrowserTest {
 
     private WebDriverWait waitUpTo(int seconds) {
         return new WebDriverWait(browser, Duration.ofSeconds(seconds), Duration.ofMillis(100));
+    }
+
+    /** The browser console's errors so far. */
+    private java.util.List<String> severe() {
+        return browser.manage().logs().get("browser").getAll().stream()
+                .filter(e -> e.getLevel().intValue() >= java.util.logging.Level.SEVERE.intValue()).map(Object::toString).toList();
     }
 
     private String text(String id) {
@@ -109,9 +119,49 @@ class DashboardBrowserTest {
             Thread.sleep(600); // a few more points on the charts
             screenshot("dashboard-new-lr");
 
+            // Per-layer view: the charts and the histograms of the newest sample.
+            browser.findElement(By.cssSelector("#tabs button[data-tab=layers]")).click();
+            waitUpTo(60).until(b -> ((Number) js("const c = window.cortado.layerCharts.ratio;"
+                    + " return c ? c.data[0].length : 0;")).intValue() >= 2);
+            waitUpTo(20).until(b -> !browser.findElements(By.cssSelector("#histograms .histogram")).isEmpty());
+            assertTrue(text("layer-chart-ratio").contains("conv1/0"), "a series per param: " + text("layer-chart-ratio"));
+            screenshot("dashboard-layers");
+
+            // The net as a graph: a node per layer and per input blob.
+            browser.findElement(By.cssSelector("#tabs button[data-tab=net]")).click();
+            waitUpTo(20).until(b -> ((Number) js("const cy = window.cortado.state.cy; return cy ? cy.nodes().length : 0;"))
+                    .intValue() > 0);
+            long layers = browser.findElements(By.cssSelector("#net-table tbody tr")).size();
+            assertEquals(layers, ((Number) js("return window.cortado.state.cy.nodes('[type != \"input\"]').length;")).longValue());
+            assertTrue(text("net-summary").contains("parameters"), text("net-summary"));
+            screenshot("dashboard-net");
+
+            assertEquals(java.util.List.of(), severe(), "no errors in the browser's console (the launch below logs its 400)");
+
+            // Launch a config with errors: each problem shows with its JSON path, and nothing starts.
+            browser.findElement(By.cssSelector("#tabs button[data-tab=launch]")).click();
+            waitUpTo(20).until(b -> browser.findElements(By.cssSelector("#launch-pick option")).size() > 1);
+            new org.openqa.selenium.support.ui.Select(browser.findElement(By.id("launch-pick"))).selectByValue("tiny.json");
+            waitUpTo(20).until(b -> ((String) js("return document.getElementById('launch-text').value;")).contains("\"solver\""));
+            js("const t = document.getElementById('launch-text'); const c = JSON.parse(t.value);"
+                    + " c.solver.base_lr = -1; c.net.layers[1].kernel_size = 0; t.value = JSON.stringify(c, null, 2);");
+            browser.findElement(By.id("btn-launch")).click();
+            waitUpTo(30).until(b -> browser.findElements(By.cssSelector("#launch-errors li")).size() >= 2);
+            String errors = text("launch-errors");
+            assertTrue(errors.contains("solver.base_lr"), errors);
+            assertTrue(errors.contains("net.layers[1].kernel_size"), errors);
+            screenshot("dashboard-launch-errors");
+            try (var folders = Files.list(dir.resolve("runs"))) {
+                assertEquals(1, folders.count(), "the refused config started nothing");
+            }
+
+            browser.findElement(By.cssSelector("#tabs button[data-tab=charts]")).click();
             browser.findElement(By.id("btn-stop")).click();
             assertEquals(0, t.join(), t.output());
             assertTrue(t.output().contains("run stopped"), t.output());
+        } catch (Throwable e) {
+            screenshot("dashboard-failure");
+            throw new AssertionError(e.getMessage() + "\nbrowser console: " + browser.manage().logs().get("browser").getAll(), e);
         } finally {
             if (t.thread.isAlive()) {
                 DashboardTesting.post(base + "/api/runs/" + id + "/control", "{\"action\": \"stop\"}");

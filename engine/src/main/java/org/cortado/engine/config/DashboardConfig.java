@@ -9,13 +9,14 @@ package org.cortado.engine.config;
  *   "host": "127.0.0.1",    // the address to bind; anything but loopback makes control and launch need the token
  *   "port": 8080,           // 0: any free port (the URL printed at start names it)
  *   "token": "...",         // the token for control and launch when not on loopback (default: a random one, printed at start)
- *   "open_read": false      // when not on loopback: true lets anyone read (charts, runs, configs) without the token
+ *   "open_read": false,     // when not on loopback: true lets anyone read (charts, runs, configs) without the token
+ *   "layer_stats_every": 50 // steps between per-layer samples (norms, update:param ratios, histograms; layers.jsonl); 0: none
  * }
  * }</pre>
  */
-public record DashboardConfig(boolean enabled, String host, int port, String token, boolean openRead) {
+public record DashboardConfig(boolean enabled, String host, int port, String token, boolean openRead, int layerStatsEvery) {
 
-    public static final DashboardConfig DEFAULT = new DashboardConfig(true, "127.0.0.1", 8080, null, false);
+    public static final DashboardConfig DEFAULT = new DashboardConfig(true, "127.0.0.1", 8080, null, false, 50);
 
     /** Reads the {@code dashboard} section of {@code root} (defaults when absent). */
     public static DashboardConfig parse(Json root) {
@@ -38,8 +39,9 @@ public record DashboardConfig(boolean enabled, String host, int port, String tok
             throw j.error("token", "must be at least 8 characters (it guards control of the run)");
         }
         boolean openRead = j.getBool("open_read", DEFAULT.openRead());
+        int every = j.nonNegative("layer_stats_every", j.getInt("layer_stats_every", DEFAULT.layerStatsEvery()));
         j.rejectUnknown();
-        return new DashboardConfig(enabled, host, port, token, openRead);
+        return new DashboardConfig(enabled, host, port, token, openRead, every);
     }
 
     /** True when the host is a loopback address (no token needed). */

@@ -27,6 +27,7 @@ import org.cortado.engine.tensor.Tensor;
  * <pre>
  *   config.json                         the resolved config (after --set), what resume reads
  *   metrics.jsonl                       one JSON object per line: steps, test passes, epochs
+ *   layers.jsonl                        per-layer stats every dashboard.layer_stats_every steps (norms, update ratios, histograms)
  *   net.json                            the TRAIN net's layers, blob shapes, params and FLOPs (NetGraph), for the dashboard
  *   status.json                         {"status": running | finished | stopped | failed, "iter", "message", "updated"}
  *   snapshots/PREFIX_iter_N.caffemodel.h5 weights (Caffe's HDF5 layout; PREFIX: the solver's snapshot_prefix, else the run's name)
@@ -42,6 +43,7 @@ public final class RunFolder {
     private final Path dir;
     private final String prefix;
     private BufferedWriter metrics;
+    private BufferedWriter layers;
 
     private RunFolder(Path dir, String prefix) {
         this.dir = dir;
@@ -53,8 +55,16 @@ public final class RunFolder {
         return create(runs, name, name);
     }
 
-    /** As {@link #create(Path, String)}, with snapshots named {@code PREFIX_iter_N}. */
+    /**
+     * As {@link #create(Path, String)}, with snapshots named {@code PREFIX_iter_N}. A character of
+     * {@code name} other than letters, digits, {@code .}, {@code _} and {@code -} becomes {@code _} in
+     * the folder's name (a config's name never makes a path).
+     */
     public static RunFolder create(Path runs, String name, String prefix) {
+        name = name.replaceAll("[^A-Za-z0-9._-]", "_").replaceAll("^\\.+", "_");
+        if (name.isEmpty()) {
+            name = "run";
+        }
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         try {
             Files.createDirectories(runs);
@@ -122,16 +132,25 @@ public final class RunFolder {
 
     /** Appends one line to {@code metrics.jsonl} and flushes it (a crash loses no written line). */
     public synchronized void appendMetrics(String jsonLine) {
+        metrics = append(metrics, metricsFile(), jsonLine);
+    }
+
+    /** Appends one line to {@code layers.jsonl} and flushes it. */
+    public synchronized void appendLayers(String jsonLine) {
+        layers = append(layers, dir.resolve("layers.jsonl"), jsonLine);
+    }
+
+    private static BufferedWriter append(BufferedWriter w, Path file, String jsonLine) {
         try {
-            if (metrics == null) {
-                metrics = Files.newBufferedWriter(metricsFile(), StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-                        StandardOpenOption.APPEND);
+            if (w == null) {
+                w = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
             }
-            metrics.write(jsonLine);
-            metrics.write('\n');
-            metrics.flush();
+            w.write(jsonLine);
+            w.write('\n');
+            w.flush();
+            return w;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + metricsFile(), e);
+            throw new UncheckedIOException("cannot write " + file, e);
         }
     }
 
@@ -184,14 +203,17 @@ public final class RunFolder {
     }
 
     public synchronized void close() {
-        if (metrics != null) {
-            try {
-                metrics.close();
-            } catch (IOException ignored) {
-                // the lines were flushed one by one
+        for (BufferedWriter w : new BufferedWriter[] {metrics, layers}) {
+            if (w != null) {
+                try {
+                    w.close();
+                } catch (IOException ignored) {
+                    // the lines were flushed one by one
+                }
             }
-            metrics = null;
         }
+        metrics = null;
+        layers = null;
     }
 
     private interface Writer {

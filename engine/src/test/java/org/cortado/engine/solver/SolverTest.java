@@ -60,6 +60,25 @@ class SolverTest {
     }
 
     @Test
+    void aLiveRateChangeScalesTheScheduleFromThatUpdateOn() {
+        Solver s = solver("\"type\": \"SGD\", \"base_lr\": 0.1, \"lr_policy\": \"step\", \"gamma\": 0.5, \"stepsize\": 10");
+        assertEquals(0.1, s.rate(3), 1e-12);
+        s.setRate(0.02, 5);
+        assertEquals(0.02, s.rate(5), 1e-12, "the next update uses the new rate");
+        assertEquals(0.01, s.rate(10), 1e-12, "and the schedule keeps stepping from it");
+        assertEquals(0.2, s.rateScale(), 1e-12);
+        Blob w = new Blob("w", 1);
+        w.x()[0] = 1;
+        w.dx()[0] = 1;
+        s.step(List.of(new Param("w", w, 1, 1)), 5);
+        assertEquals(0.02, s.lastRate(), 1e-12);
+        assertEquals(1 - 0.02f, w.x()[0], 1e-7f);
+        assertThrows(IllegalArgumentException.class, () -> s.setRate(-1, 6));
+        assertThrows(IllegalArgumentException.class, () -> s.setRate(Double.NaN, 6));
+        assertEquals(0.2, s.rateScale(), 1e-12, "a refused change changes nothing");
+    }
+
+    @Test
     void sgdWithMomentumThreeSteps() {
         Solver s = solver("\"base_lr\": 0.1, \"momentum\": 0.9");
         Blob w = blob("w", 1f, -2f);
