@@ -47,8 +47,15 @@ final class BenchCommand implements Callable<Integer> {
             + "config's data, in this JVM, alternating over --rounds rounds of --warmup + --iters steps each")
     boolean pipeline;
 
-    @Option(names = "--rounds", defaultValue = "5", description = "rounds with --pipeline (default: ${DEFAULT-VALUE})")
+    @Option(names = "--rounds", defaultValue = "5", description = "rounds with --pipeline or --dashboard (default: ${DEFAULT-VALUE})")
     int rounds;
+
+    @Option(names = "--dashboard", description = "what watching costs: the pipeline unwatched against the pipeline served by "
+            + "the dashboard (with its per-layer stats) to --clients websocket clients, alternating over --rounds rounds")
+    boolean dashboard;
+
+    @Option(names = "--clients", defaultValue = "10", description = "websocket clients with --dashboard (default: ${DEFAULT-VALUE})")
+    int clients;
 
     @Option(names = "--json", description = "print one JSON object as the last line")
     boolean json;
@@ -73,6 +80,20 @@ final class BenchCommand implements Callable<Integer> {
             case "im2col" -> org.cortado.engine.ops.Conv.setDnnlEnabled(false);
             default -> throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                     "--conv must be onednn or im2col, got '" + conv + "'");
+        }
+        if (dashboard) {
+            if (batch > 0 || rounds < 1 || clients < 0 || pipeline) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                        "--dashboard takes the config's batch size, --rounds >= 1, --clients >= 0, and not --pipeline");
+            }
+            try {
+                return DashboardBench.run(config, threads, iters, Math.max(0, warmup), rounds, clients, json,
+                        spec.commandLine().getOut());
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new org.cortado.engine.CortadoException("bench --dashboard: " + e.getMessage(), e);
+            }
         }
         if (pipeline) {
             if (batch > 0 || rounds < 1) {

@@ -91,10 +91,12 @@ final class PipelineBench {
         return 0;
     }
 
-    /** The config file trained for {@code steps} steps, with no test passes or snapshots on the way. */
-    private static CortadoConfig config(Path file, int steps, int threads) {
+    /** The config file trained for {@code steps} steps, with no test passes or snapshots on the way (and {@code more} overrides). */
+    static CortadoConfig config(Path file, int steps, int threads, String... more) {
         var root = Json.read(file).copyNode();
-        Overrides.apply(root, List.of("solver.max_iter=" + steps, "solver.test_interval=0", "solver.snapshot=0"));
+        List<String> sets = new ArrayList<>(List.of("solver.max_iter=" + steps, "solver.test_interval=0", "solver.snapshot=0"));
+        sets.addAll(List.of(more));
+        Overrides.apply(root, sets);
         CortadoConfig cfg = ConfigCheck.validate(Json.of(root, ""), file.toString(),
                 file.getFileName().toString().replaceFirst("\\.json$", ""), file.toAbsolutePath().getParent());
         return threads > 0 ? cfg.withThreads(threads) : cfg;
@@ -127,10 +129,24 @@ final class PipelineBench {
 
     /** Trains through the pipeline and returns each step's {@code {step_ms, data_wait_ms}} after {@code warmup}. */
     private static List<double[]> pipeline(Vertx vertx, CortadoConfig cfg, Path dir, int warmup, String runId) throws Exception {
+        return pipeline(vertx, cfg, dir, warmup, runId, ctx -> null);
+    }
+
+    /**
+     * As {@link #pipeline(Vertx, CortadoConfig, Path, int, String)}; {@code watch} may register the prepared run
+     * (with a dashboard) and return a listener for its metrics lines (null: none).
+     */
+    static List<double[]> pipeline(Vertx vertx, CortadoConfig cfg, Path dir, int warmup, String runId,
+                                   java.util.function.Function<RunContext, io.vertx.core.Handler<io.vertx.core.json.JsonObject>> watch)
+            throws Exception {
         List<double[]> steps = Collections.synchronizedList(new ArrayList<>());
         RunContext ctx = Pipeline.prepare(cfg, dir, null, runId, Pipeline.Start.fresh());
         try {
+            var also = watch.apply(ctx);
             var result = Pipeline.listen(vertx, ctx, m -> {
+                if (also != null) {
+                    also.handle(m);
+                }
                 if (m.containsKey("step_ms") && m.getLong("step") > warmup && !m.containsKey("test_loss")) {
                     steps.add(new double[] {m.getDouble("step_ms"), m.getDouble("data_wait_ms")});
                 }
@@ -145,11 +161,11 @@ final class PipelineBench {
         return steps;
     }
 
-    private static double mean(List<Double> v) {
+    static double mean(List<Double> v) {
         return v.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
     }
 
-    private static double median(List<Double> v) {
+    static double median(List<Double> v) {
         List<Double> s = new ArrayList<>(v);
         Collections.sort(s);
         return s.isEmpty() ? Double.NaN : s.get(s.size() / 2);

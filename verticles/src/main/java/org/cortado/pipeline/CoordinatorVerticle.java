@@ -506,7 +506,11 @@ public final class CoordinatorVerticle extends VerticleBase {
             }
             case "lr" -> {
                 vertx.eventBus().<JsonObject>request(ctx.addresses().optimizerRate(), new JsonObject().put("lr", m.body().getValue("lr")))
-                        .onSuccess(r -> m.reply(r.body().copy().put("ok", true).put("action", action).put("iter", iter)))
+                        .onSuccess(r -> {
+                            // control.jsonl keeps the change, so that a resumed run goes on with it
+                            record(r.body().copy().put("action", action));
+                            m.reply(r.body().copy().put("ok", true).put("action", action).put("iter", iter));
+                        })
                         .onFailure(e -> m.fail(400, e.getMessage()));
                 return;
             }
@@ -515,7 +519,15 @@ public final class CoordinatorVerticle extends VerticleBase {
                 return;
             }
         }
+        record(new JsonObject().put("action", action).put("iter", iter));
         m.reply(new JsonObject().put("ok", true).put("action", action).put("iter", iter));
+    }
+
+    /** Appends a control action to the run folder's control.jsonl, with the time. */
+    private void record(JsonObject action) {
+        if (ctx.folder() != null) {
+            ctx.folder().appendControl(action.put("time", System.currentTimeMillis()).encode());
+        }
     }
 
     private void onFailure(JsonObject f) {

@@ -38,6 +38,9 @@ public final class OptimizerVerticle extends VerticleBase {
         if (ctx.history() != null) {
             solver.restore(ctx.paramNames(), ctx.history(), "the snapshot");
         }
+        if (ctx.rateScale() != 1) {
+            solver.setRateScale(ctx.rateScale());
+        }
         var bus = vertx.eventBus();
         return Future.all(
                 bus.<TensorMessage>consumer(ctx.addresses().optimizerGrads(), this::onGrads).completion(),
@@ -140,7 +143,7 @@ public final class OptimizerVerticle extends VerticleBase {
     private void onRate(Message<JsonObject> m) {
         try {
             solver.setRate(m.body().getDouble("lr"), nextStep);
-            m.reply(new JsonObject().put("lr", solver.rate(nextStep)).put("from_step", nextStep));
+            m.reply(new JsonObject().put("lr", solver.rate(nextStep)).put("from_step", nextStep).put("scale", solver.rateScale()));
         } catch (RuntimeException e) {
             m.fail(400, e.getMessage());
         }

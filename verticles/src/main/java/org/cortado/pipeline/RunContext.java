@@ -26,11 +26,13 @@ import org.cortado.engine.train.TrainingData;
  * @param initial     weights to start from (a snapshot's, or fine-tuning weights), by layer name; null for the fillers
  * @param history     solver history to start from (a snapshot's), or null
  * @param hooks       faults a test injects and what it observes; {@link Hooks#NONE} otherwise
+ * @param configDir   the config's folder (files it names resolve against it)
+ * @param rateScale   the learning-rate scale to start with: 1, or a resumed run's live change (control.jsonl)
  */
 public record RunContext(Addresses addresses, CortadoConfig config, TrainingData data, Parallel parallel,
                          List<String> configOrder, List<String> cuts, List<String> paramNames, int batchSize,
                          RunFolder folder, long startIter, Map<String, List<Tensor>> initial, List<Tensor> history,
-                         Hooks hooks, Path configDir) {
+                         Hooks hooks, Path configDir, double rateScale) {
 
     public int stages() {
         return cuts.size() + 1;

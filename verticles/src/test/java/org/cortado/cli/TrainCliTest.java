@@ -177,6 +177,29 @@ class TrainCliTest {
     }
 
     @Test
+    void benchDashboardComparesAWatchedRunWithAnUnwatchedOne() throws Exception {
+        CliTest.Run r = CliTest.cli("bench", config.toString(), "--dashboard", "--clients", "3", "--rounds", "2", "--iters", "30",
+                "--warmup", "2", "--json");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("round 2: ms/step unwatched"), r.out());
+        JsonNode j = new ObjectMapper().readTree(r.lastLine());
+        assertEquals(3, j.path("clients").asInt());
+        assertEquals(2, j.path("per_round").size());
+        assertTrue(j.path("messages").asLong() >= 3, "the clients were streamed to: " + r.lastLine());
+        double[] ratios = new double[2];
+        for (int k = 0; k < 2; k++) {
+            JsonNode round = j.path("per_round").get(k);
+            ratios[k] = round.path("watched_ms").asDouble() / round.path("unwatched_ms").asDouble();
+            assertTrue(ratios[k] > 0, round.toString());
+        }
+        java.util.Arrays.sort(ratios);
+        assertEquals(ratios[1] - 1, j.path("cost").asDouble(), 1e-12, r.lastLine());
+        CliTest.Run bad = CliTest.cli("bench", config.toString(), "--dashboard", "--pipeline");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("not --pipeline"), bad.err());
+    }
+
+    @Test
     void resumeFindsAMeanFileGivenRelativeToTheConfig() throws Exception {
         Path confDir = dir.resolve("with-mean");
         java.nio.file.Files.createDirectories(confDir);

@@ -110,6 +110,54 @@ class RunLifecycleTest {
     }
 
     @Test
+    void aLiveLearningRateChangeSurvivesStopAndResume() throws Exception {
+        CortadoConfig config = PipelineTesting.config(dir.resolve("data"), SGD, "{\"threads\": 2}", false);
+        RunFolder folder = RunFolder.create(dir.resolve("runs"), "lr-change");
+        RunContext ctx = Pipeline.prepare(config, null, folder, "lr_change", Pipeline.Start.fresh());
+        var changed = new java.util.concurrent.CompletableFuture<JsonObject>();
+        var consumer = vertx.eventBus().<JsonObject>consumer(ctx.addresses().metrics(), m -> {
+            long step = m.body().getLong("step");
+            if (step == 3) {
+                vertx.eventBus().<JsonObject>request(ctx.addresses().control(), new JsonObject().put("action", "lr").put("lr", 0.01))
+                        .onSuccess(r -> changed.complete(r.body())).onFailure(changed::completeExceptionally);
+            } else if (step == 12) {
+                vertx.eventBus().send(ctx.addresses().control(), new JsonObject().put("action", "stop"));
+            }
+        });
+        CoordinatorVerticle.Result stopped;
+        try {
+            stopped = Pipeline.run(vertx, ctx).toCompletionStage().toCompletableFuture().get();
+        } finally {
+            consumer.unregister();
+            Pipeline.close(ctx);
+        }
+        assertEquals("stopped", stopped.status());
+        long from = changed.get().getLong("from_step");
+        java.util.function.LongToDoubleFunction policy = i -> 0.05 * Math.pow(0.5, i / 7); // step, stepsize 7, gamma 0.5
+        double scale = 0.01 / policy.applyAsDouble(from);
+        assertEquals(scale, changed.get().getDouble("scale"), 1e-12);
+        Path snapshot = folder.latestSnapshot().orElseThrow();
+        long at = RunFolder.iterOf(snapshot);
+        assertTrue(at > from, "the snapshot is after the change");
+        assertEquals(scale, folder.rateScaleAt(at), 1e-12);
+        assertEquals(1.0, folder.rateScaleAt(from - 1), "before the change: the policy's rate");
+
+        var resumed = PipelineTesting.run(vertx, config, folder, new Pipeline.Start(snapshot, null, RunContext.Hooks.NONE, s -> { }));
+        assertEquals("finished", resumed.status());
+        List<JsonObject> lines = Files.readAllLines(folder.metricsFile()).stream().map(JsonObject::new).toList();
+        int checked = 0;
+        for (JsonObject l : lines) {
+            long step = l.getLong("step");
+            if (l.containsKey("lr")) { // line "step" s reports update s - 1
+                double want = step - 1 >= from ? scale * policy.applyAsDouble(step - 1) : policy.applyAsDouble(step - 1);
+                assertEquals(want, l.getDouble("lr"), 1e-9, "step " + step);
+                checked += step > at ? 1 : 0;
+            }
+        }
+        assertEquals(30 - at, checked, "every resumed step kept the changed rate (scaled schedule)");
+    }
+
+    @Test
     void aLayerFailingMidStepStopsTheRunWithASnapshotOfTheLastAppliedStep() throws Exception {
         // Two stages: the last one has sent its gradients to the optimizer when the first fails in
         // its backward of step 5; the optimizer hands them back unchanged and the snapshot is step 5's.

@@ -148,6 +148,14 @@ public final class Solver {
         rateScale = lr / policy;
     }
 
+    /** Restores the factor of an earlier {@link #setRate} (a resumed run goes on with the rate it had). */
+    public void setRateScale(double scale) {
+        if (!(scale > 0) || !Double.isFinite(scale)) {
+            throw new IllegalArgumentException("learning rate scale must be a positive number, got " + scale);
+        }
+        rateScale = scale;
+    }
+
     /** The factor {@link #setRate} set (1 when never called). */
     public double rateScale() {
         return rateScale;

@@ -27,6 +27,7 @@ import org.cortado.engine.tensor.Tensor;
  * <pre>
  *   config.json                         the resolved config (after --set), what resume reads
  *   metrics.jsonl                       one JSON object per line: steps, test passes, epochs
+ *   control.jsonl                       the control actions a run obeyed (pause, resume, stop, snapshot, lr), with their step
  *   layers.jsonl                        per-layer stats every dashboard.layer_stats_every steps (norms, update ratios, histograms)
  *   net.json                            the TRAIN net's layers, blob shapes, params and FLOPs (NetGraph), for the dashboard
  *   status.json                         {"status": running | finished | stopped | failed, "iter", "message", "updated"}
@@ -133,6 +134,50 @@ public final class RunFolder {
     /** Appends one line to {@code metrics.jsonl} and flushes it (a crash loses no written line). */
     public synchronized void appendMetrics(String jsonLine) {
         metrics = append(metrics, metricsFile(), jsonLine);
+    }
+
+    public Path controlFile() {
+        return dir.resolve("control.jsonl");
+    }
+
+    /** Appends one line to {@code control.jsonl} (rare: opened, written and closed each time). */
+    public synchronized void appendControl(String jsonLine) {
+        try {
+            Files.writeString(controlFile(), jsonLine + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                    StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + controlFile(), e);
+        }
+    }
+
+    /**
+     * The learning-rate scale in effect for update {@code iter} (a resume's first): the {@code scale} of
+     * the last {@code lr} action of {@code control.jsonl} that applied from an update at or before it;
+     * 1 when there is none. A line that is not JSON (cut short by a crash) is skipped.
+     */
+    public double rateScaleAt(long iter) {
+        if (!Files.isRegularFile(controlFile())) {
+            return 1;
+        }
+        double scale = 1;
+        var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+        try {
+            for (String line : Files.readAllLines(controlFile(), StandardCharsets.UTF_8)) {
+                com.fasterxml.jackson.databind.JsonNode n;
+                try {
+                    n = mapper.readTree(line);
+                } catch (IOException bad) {
+                    continue;
+                }
+                if (n != null && n.path("action").asText().equals("lr") && n.path("from_step").asLong(Long.MAX_VALUE) <= iter
+                        && n.path("scale").asDouble(0) > 0) {
+                    scale = n.path("scale").asDouble();
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + controlFile(), e);
+        }
+        return scale;
     }
 
     /** Appends one line to {@code layers.jsonl} and flushes it. */
