@@ -57,6 +57,12 @@ import org.cortado.engine.config.DashboardConfig;
  * origin is refused. Bodies are limited to {@value #MAX_BODY} bytes and websocket messages to
  * {@value #MAX_WS_MESSAGE}; a run id is only ever matched against the listed runs.
  *
+ * <p>Clustered runs: nothing here assumes one process. Control goes over the event bus and runs are
+ * found by folder, so a clustered event bus carries both as is. Cluster members and per-node loader
+ * throughput are to arrive the way every other series does: as fields of the coordinator's metrics
+ * line (a {@code members} list: node, loaders, batches per second), which the page charts as one
+ * more entry of its chart list.
+ *
  * <p>Pushes are batched: every {@value #PUSH_MS} ms each subscribed socket gets the lines it has not
  * seen, in one message (encoded once for all sockets at the same point), so ten browsers cost the
  * training ten small writes per second, not one wake-up per step each. (On a small machine every
