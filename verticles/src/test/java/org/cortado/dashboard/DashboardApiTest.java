@@ -112,6 +112,10 @@ class DashboardApiTest {
                 + "Host: " + base.substring(7) + "\r\nOrigin: " + base + "\r\nContent-Type: application/json\r\n"
                 + "Content-Length: 17\r\nConnection: close\r\n\r\n{\"action\":\"stop\"}");
         assertTrue(sameOrigin.startsWith("HTTP/1.1 409"), "the dashboard's own page gets through: " + sameOrigin);
+        String foreignSocket = DashboardTesting.raw(base, "GET /ws HTTP/1.1\r\nHost: " + base.substring(7)
+                + "\r\nOrigin: http://evil.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+        assertTrue(foreignSocket.startsWith("HTTP/1.1 403"), "a websocket from another origin is refused: " + foreignSocket);
         assertEquals(404, get(base + "/api/nothing").status());
         assertEquals(200, get(base + "/").status());
         assertTrue(get(base + "/").body().contains("uPlot.iife.min.js"));

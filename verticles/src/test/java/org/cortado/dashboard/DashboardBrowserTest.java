@@ -89,6 +89,16 @@ class DashboardBrowserTest {
     @Test
     void watchesPausesRetunesAndStopsARun() throws Exception {
         Path config = DashboardTesting.config(dir, 1_000_000, "{\"port\": 0}");
+        // An earlier run to compare with.
+        Path earlier = Files.createDirectories(dir.resolve("runs").resolve("earlier-20260101-000000"));
+        Files.writeString(earlier.resolve("config.json"), "{\"version\": 1}");
+        Files.writeString(earlier.resolve("status.json"), "{\"status\": \"finished\", \"iter\": 400}");
+        StringBuilder lines = new StringBuilder();
+        for (int s = 1; s <= 400; s++) {
+            lines.append(new io.vertx.core.json.JsonObject().put("step", s).put("loss", 2.0 / s).encode()).append('\n');
+        }
+        Files.writeString(earlier.resolve("metrics.jsonl"), lines);
+        Files.setLastModifiedTime(earlier.resolve("config.json"), java.nio.file.attribute.FileTime.fromMillis(0));
         var t = new DashboardTesting.Training("train", config.toString(), "--runs", dir.resolve("runs").toString());
         String base = t.url();
         String id = Path.of(t.runFolder()).getFileName().toString();
@@ -100,6 +110,14 @@ class DashboardBrowserTest {
             assertEquals(id, text("run-title"));
             assertEquals("running", text("status"));
             screenshot("dashboard-running");
+
+            // Compare with the earlier run: its smoothed loss joins the loss chart.
+            new org.openqa.selenium.support.ui.Select(browser.findElement(By.id("compare"))).selectByValue("earlier-20260101-000000");
+            waitUpTo(20).until(b -> ((Number) js("const c = window.cortado.charts.loss; return c.series.length;")).intValue() == 4);
+            waitUpTo(20).until(b -> ((Number) js("const c = window.cortado.charts.loss;"
+                    + " return c.data[3].filter(v => v !== null).length;")).intValue() >= 400);
+            screenshot("dashboard-compare");
+            new org.openqa.selenium.support.ui.Select(browser.findElement(By.id("compare"))).selectByValue("");
 
             browser.findElement(By.id("btn-pause")).click();
             waitUpTo(20).until(b -> text("status").equals("paused"));
@@ -152,7 +170,7 @@ class DashboardBrowserTest {
             assertTrue(errors.contains("net.layers[1].kernel_size"), errors);
             screenshot("dashboard-launch-errors");
             try (var folders = Files.list(dir.resolve("runs"))) {
-                assertEquals(1, folders.count(), "the refused config started nothing");
+                assertEquals(2, folders.count(), "the refused config started nothing");
             }
 
             browser.findElement(By.cssSelector("#tabs button[data-tab=charts]")).click();

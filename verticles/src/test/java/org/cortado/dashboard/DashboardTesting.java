@@ -58,10 +58,21 @@ final class DashboardTesting {
     static String raw(String base, String request) throws Exception {
         URI u = URI.create(base);
         try (var socket = new java.net.Socket(u.getHost(), u.getPort())) {
-            socket.setSoTimeout(20_000);
             socket.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.UTF_8));
             socket.getOutputStream().flush();
-            return new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            // Until the server closes, or (a connection kept alive) 2 s after the last bytes.
+            var got = new java.io.ByteArrayOutputStream();
+            byte[] buf = new byte[8192];
+            socket.setSoTimeout(20_000);
+            try {
+                for (int n; (n = socket.getInputStream().read(buf)) > 0; ) {
+                    got.write(buf, 0, n);
+                    socket.setSoTimeout(2_000);
+                }
+            } catch (java.net.SocketTimeoutException kept) {
+                // the response is complete
+            }
+            return got.toString(java.nio.charset.StandardCharsets.UTF_8);
         }
     }
 

@@ -101,6 +101,19 @@ class LiveDashboardTest {
         assertTrue(prom.contains("cortado_run_info{run=\"" + id + "\",status=\"running\"} 1"), prom);
         assertTrue(prom.contains("cortado_learning_rate{run=\"" + id + "\"} 0.0123"), prom);
 
+        // Snapshot now: written at the next step boundary, the run goes on.
+        var snap = post(base + "/api/runs/" + id + "/control", "{\"action\": \"snapshot\"}");
+        assertEquals(200, snap.status(), snap.body());
+        Path snapshots = Path.of(t.runFolder()).resolve("snapshots");
+        await(30, "the snapshot", () -> {
+            try (var s = Files.list(snapshots)) {
+                return s.anyMatch(p -> p.toString().endsWith(".solverstate.h5"));
+            } catch (java.io.IOException e) {
+                return false;
+            }
+        });
+        assertEquals("running", get(base + "/api/runs/" + id).json().getString("status"));
+
         // A reconnect gets only what it missed.
         ws.close();
         var again = DashboardTesting.Socket.open(base.replace("http", "ws") + "/ws");
