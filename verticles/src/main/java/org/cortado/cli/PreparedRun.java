@@ -23,8 +23,10 @@ final class PreparedRun {
     final RunContext ctx;
     final RunFolder folder;
     final Runs.LiveRun live;
+    private final Runs runs;
 
-    private PreparedRun(CortadoConfig config, RunContext ctx, RunFolder folder, Runs.LiveRun live) {
+    private PreparedRun(CortadoConfig config, RunContext ctx, RunFolder folder, Runs runs, Runs.LiveRun live) {
+        this.runs = runs;
         this.config = config;
         this.ctx = ctx;
         this.folder = folder;
@@ -37,7 +39,7 @@ final class PreparedRun {
         RunContext ctx = Pipeline.prepare(config, configDir, folder, runId, start);
         Runs.LiveRun live = runs == null ? null : runs.addLive(folder.dir(), ctx.addresses());
         folder.writeStatus(new JsonObject().put("status", "running").put("iter", ctx.startIter()).encode());
-        return new PreparedRun(config, ctx, folder, live);
+        return new PreparedRun(config, ctx, folder, runs, live);
     }
 
     /**
@@ -76,6 +78,9 @@ final class PreparedRun {
                 s.put("message", message);
             }
             folder.writeStatus(s.encode());
+            if (runs != null && live != null) {
+                runs.retire(live);
+            }
         }
     }
 

@@ -484,6 +484,8 @@ public final class DashboardVerticle extends VerticleBase {
             ws.binaryMessageHandler(b -> send(ws, errorMessage("binary messages are not understood; send JSON text")));
             ws.closeHandler(v -> sockets.remove(ws));
             ws.exceptionHandler(e -> sockets.remove(ws));
+        }).onFailure(e -> {
+            // not a websocket handshake: Vert.x has answered it already
         });
     }
 

@@ -256,6 +256,15 @@ public final class Runs {
         return r;
     }
 
+    /**
+     * A live run has ended and its folder holds its final files: from now on it is read from there
+     * (its in-memory history is let go; a browser following it keeps its copy and gets the last status).
+     */
+    public void retire(LiveRun run) {
+        live.remove(run.id(), run);
+        past.remove(run.id());
+    }
+
     /** The run named {@code id}: a live one, else a folder of the runs folder that holds a config. */
     public Optional<Run> find(String id) {
         LiveRun l = live.get(id);

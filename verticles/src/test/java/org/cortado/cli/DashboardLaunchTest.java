@@ -117,6 +117,7 @@ class DashboardLaunchTest {
         } while (!run.getString("status").equals("finished") && System.nanoTime() < end);
         assertEquals("finished", run.getString("status"), run.encode() + log);
         assertEquals(400L, run.getLong("iter"));
+        assertTrue(!run.getBoolean("live"), "a run that ended is read from its folder: " + run.encode());
         Path folder = dir.resolve("runs").resolve(id);
         assertEquals("finished", new JsonObject(Files.readString(folder.resolve("status.json"))).getString("status"));
         assertEquals(400, Files.readAllLines(folder.resolve("metrics.jsonl")).size());
