@@ -114,7 +114,7 @@ class DashboardLaunchTest {
         do {
             Thread.sleep(100);
             run = new JsonObject(get("/api/runs/" + id).body());
-        } while (!run.getString("status").equals("finished") && System.nanoTime() < end);
+        } while (!(run.getString("status").equals("finished") && !run.getBoolean("live")) && System.nanoTime() < end);
         assertEquals("finished", run.getString("status"), run.encode() + log);
         assertEquals(400L, run.getLong("iter"));
         assertTrue(!run.getBoolean("live"), "a run that ended is read from its folder: " + run.encode());
