@@ -73,6 +73,8 @@ public final class DashboardVerticle extends VerticleBase {
     static final int MAX_BODY = 1 << 20;
     static final int MAX_WS_MESSAGE = 64 << 10;
     static final long PUSH_MS = 1000;
+    /** At most about this many lines per push (downsampled as the history is; the newest and every test pass kept). */
+    static final int PUSH_LINES = 200;
     /** At most this many lines per series when a browser connects. */
     static final int HISTORY_POINTS = 2000;
     /** At most this many per-layer samples when a browser connects. */
@@ -549,7 +551,7 @@ public final class DashboardVerticle extends VerticleBase {
             if (h.lastSeq() > s.lastSeq) {
                 long from = s.lastSeq;
                 Batch b = encoded.computeIfAbsent(s.run.id() + "@" + from, k -> {
-                    List<JsonObject> events = h.after(from, HISTORY_POINTS);
+                    List<JsonObject> events = h.after(from, PUSH_LINES);
                     long last = events.isEmpty() ? from : events.getLast().getLong("seq");
                     return new Batch(new JsonObject().put("type", "metrics").put("run", s.run.id())
                             .put("events", new JsonArray(List.copyOf(events))).put("last_seq", last).encode(), last);
