@@ -19,10 +19,10 @@ import org.cortado.engine.config.DashboardConfig;
  * {@code cortado bench CONFIG --dashboard [--clients N]}: what watching a run costs it. In one JVM,
  * alternating in rounds, the pipeline trains once unwatched (no dashboard, no per-layer stats) and
  * once watched: the dashboard serving it, the per-layer stats the config asks for, and N websocket
- * clients subscribed to it as browsers are (history, then every batch of lines). The clients share
- * one event-loop thread of a Vert.x of their own, count what they receive and parse nothing: browsers
- * decode and draw in their own processes, usually on another machine. Compared: the mean step time
- * after the warm-up steps, per round; the median ratio over the rounds is the cost.
+ * clients subscribed to it as browsers are (history, then every batch of lines). The clients run in a
+ * process of their own ({@link WatchClients}), as browsers do, on the same machine (so their work
+ * competes for its cores; they count what they receive and parse nothing). Compared: the mean step
+ * time after the warm-up steps, per round; the median ratio over the rounds is the cost.
  */
 final class DashboardBench {
     private DashboardBench() {}
@@ -38,78 +38,124 @@ final class DashboardBench {
         Vertx vertx = Vertx.vertx();
         Runs runs = new Runs(Path.of("bench-runs-not-written"));
         DashboardVerticle dashboard = new DashboardVerticle(new DashboardConfig(true, "127.0.0.1", 0, null, false, 0), runs);
-        Vertx browsers = Vertx.vertx(new io.vertx.core.VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1));
-        io.vertx.core.http.WebSocketClient wsClient = browsers.createWebSocketClient();
         List<double[]> ratios = new ArrayList<>();
+        Process browsers = null;
         AtomicLong messages = new AtomicLong();
         AtomicLong bytes = new AtomicLong();
         try {
             vertx.deployVerticle(dashboard).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            // One process of clients for the whole benchmark: its start-up and JIT warm-up happen in the untimed round.
+            browsers = clients > 0 ? startClients(dashboard.port(), clients) : null;
             // An untimed round warms both up (the JIT compiles the dashboard's and the clients' code too).
             for (int r = 0; r <= rounds; r++) {
                 double unwatched = 0;
                 double watchedMs = 0;
+                double unwatchedMedian = 0;
+                double watchedMedian = 0;
                 // alternate which goes first, so a drift of the machine's speed within a round cancels out
                 for (int k = 0; k < 2; k++) {
                     boolean watch = (k == 0) == (r % 2 == 0);
                     if (!watch) {
-                        unwatched = PipelineBench.mean(ms(PipelineBench.pipeline(vertx, r == 0 ? plainWarm : plain, dir, warmup,
-                                "dash-plain" + r, c -> null)));
+                        List<Double> u = ms(PipelineBench.pipeline(vertx, r == 0 ? plainWarm : plain, dir, warmup,
+                                "dash-plain" + r, c -> null));
+                        unwatched = PipelineBench.mean(u);
+                        unwatchedMedian = PipelineBench.median(u);
                         continue;
                     }
-                    List<io.vertx.core.http.WebSocket> sockets = new ArrayList<>();
                     String id = "bench-watched-" + r;
+                    Process clientsProcess = browsers;
                     List<double[]> s = PipelineBench.pipeline(vertx, r == 0 ? watchedWarm : watched, dir, warmup, "dash-watched" + r, ctx -> {
                         Runs.LiveRun live = runs.addLive(Path.of(id), ctx.addresses());
                         vertx.eventBus().<JsonObject>consumer(ctx.addresses().layers(), m -> live.layers().append(m.body()));
-                        for (int c = 0; c < clients; c++) {
-                            try {
-                                var socket = wsClient.connect(dashboard.port(), "127.0.0.1", "/ws").toCompletionStage()
-                                        .toCompletableFuture().get(30, TimeUnit.SECONDS);
-                                socket.textMessageHandler(t -> {
-                                    messages.incrementAndGet();
-                                    bytes.addAndGet(t.length());
-                                });
-                                socket.writeTextMessage(new JsonObject().put("type", "subscribe").put("run", id).encode());
-                                sockets.add(socket);
-                            } catch (Exception e) {
-                                throw new IllegalStateException("a client could not connect: " + e, e);
-                            }
+                        if (clientsProcess != null) {
+                            subscribe(clientsProcess, id);
                         }
                         return live.history()::append;
                     });
                     watchedMs = PipelineBench.mean(ms(s));
-                    for (var socket : sockets) {
-                        socket.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-                    }
+                    watchedMedian = PipelineBench.median(ms(s));
                 }
                 if (r == 0) {
                     continue;
                 }
-                ratios.add(new double[] {unwatched, watchedMs});
-                out.printf("round %d: ms/step unwatched %.3f, watched by %d clients %.3f: %+.2f%%%n", r, unwatched, clients,
-                        watchedMs, 100 * (watchedMs / unwatched - 1));
+                ratios.add(new double[] {unwatched, watchedMs, unwatchedMedian, watchedMedian});
+                out.printf("round %d: ms/step unwatched %.3f (median %.3f), watched by %d clients %.3f (median %.3f): %+.2f%%"
+                                + " (medians %+.2f%%)%n", r, unwatched, unwatchedMedian, clients, watchedMs, watchedMedian,
+                        100 * (watchedMs / unwatched - 1), 100 * (watchedMedian / unwatchedMedian - 1));
                 out.flush();
             }
+            if (browsers != null) {
+                long[] got = stopClients(browsers);
+                messages.set(got[0]);
+                bytes.set(got[1]);
+                browsers = null;
+            }
         } finally {
-            browsers.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            if (browsers != null) {
+                browsers.destroyForcibly();
+            }
             vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         }
         double cost = PipelineBench.median(ratios.stream().map(x -> x[1] / x[0]).toList()) - 1;
-        out.printf("dashboard cost with %d clients, median over %d rounds: %+.2f%% of the step time (clients received %d"
-                + " messages, %.1f MB)%n", clients, rounds, 100 * cost, messages.get(), bytes.get() / 1e6);
+        double costOfMedians = PipelineBench.median(ratios.stream().map(x -> x[3] / x[2]).toList()) - 1;
+        out.printf("dashboard cost with %d clients, median over %d rounds: %+.2f%% (mean step times), %+.2f%% (median step"
+                + " times); the clients received %d messages, %.1f MB%n", clients, rounds, 100 * cost, 100 * costOfMedians,
+                messages.get(), bytes.get() / 1e6);
         if (json) {
             ObjectNode o = new ObjectMapper().createObjectNode();
-            o.put("rounds", rounds).put("iters", iters).put("warmup", warmup).put("clients", clients).put("cost", cost)
+            o.put("rounds", rounds).put("iters", iters).put("warmup", warmup).put("clients", clients).put("cost", cost).put("cost_of_medians", costOfMedians)
                     .put("messages", messages.get()).put("bytes", bytes.get());
             var arr = o.putArray("per_round");
             for (double[] x : ratios) {
-                arr.addObject().put("unwatched_ms", x[0]).put("watched_ms", x[1]);
+                arr.addObject().put("unwatched_ms", x[0]).put("watched_ms", x[1]).put("unwatched_median_ms", x[2])
+                        .put("watched_median_ms", x[3]);
             }
             out.println(o);
         }
         out.flush();
         return 0;
+    }
+
+    /** Starts {@link WatchClients} in a JVM of its own and waits until its clients are connected. */
+    private static Process startClients(int port, int n) {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        try {
+            Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), WatchClients.class.getName(),
+                    String.valueOf(port), String.valueOf(n)).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            String line = p.inputReader().readLine();
+            if (!"open".equals(line)) {
+                p.destroyForcibly();
+                throw new IllegalStateException("the clients did not connect (said: " + line + ")");
+            }
+            return p;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot start the clients' process", e);
+        }
+    }
+
+    /** Subscribes every client to {@code run} and waits until they have. */
+    private static void subscribe(Process p, String run) {
+        try {
+            p.outputWriter().write(run + "\n");
+            p.outputWriter().flush();
+            String line = p.inputReader().readLine();
+            if (!"subscribed".equals(line)) {
+                throw new IllegalStateException("the clients did not subscribe (said: " + line + ")");
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot talk to the clients' process", e);
+        }
+    }
+
+    /** Ends the clients' process; returns the messages and bytes its clients received. */
+    private static long[] stopClients(Process p) throws Exception {
+        p.outputWriter().close();
+        String counts = p.inputReader().readLine();
+        if (!p.waitFor(30, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+        }
+        String[] parts = counts == null ? new String[0] : counts.trim().split(" ");
+        return parts.length == 2 ? new long[] {Long.parseLong(parts[0]), Long.parseLong(parts[1])} : new long[2];
     }
 
     private static List<Double> ms(List<double[]> steps) {
