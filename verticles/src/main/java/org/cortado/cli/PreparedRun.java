@@ -59,7 +59,8 @@ final class PreparedRun {
                 }
             }));
             result = metrics.compose(id -> Pipeline.run(vertx, ctx)
-                            .eventually(() -> Future.join(vertx.undeploy(id), layers.compose(vertx::undeploy))))
+                            .eventually(() -> Future.join(vertx.undeploy(id),
+                                    live == null ? Future.succeededFuture() : layers.compose(vertx::undeploy))))
                     .toCompletionStage().toCompletableFuture().get();
             return result;
         } catch (Exception e) {

@@ -203,12 +203,16 @@ public final class Runs {
         }
     }
 
-    /** A JSON-lines file read into a history, again whenever its size changed; a line cut short by a crash is skipped. */
+    /**
+     * A JSON-lines file read into a history as it grows: only the complete lines appended since the last
+     * read are parsed (a run another process trains appends a line per step), and the whole file again
+     * if it shrank. A line cut short by a crash is skipped.
+     */
     private static final class JsonLines {
         private final Path file;
         private final int keep;
         private MetricsHistory history;
-        private long readBytes = -1;
+        private long readBytes;
 
         JsonLines(Path file, int keep) {
             this.file = file;
@@ -226,25 +230,37 @@ public final class Runs {
             if (size == readBytes) {
                 return history;
             }
-            MetricsHistory h = new MetricsHistory(keep);
-            if (size > 0) {
-                try (Stream<String> lines = Files.lines(file, StandardCharsets.UTF_8)) {
-                    lines.forEach(l -> {
-                        if (!l.isBlank()) {
+            if (size < readBytes) { // rewritten
+                history = new MetricsHistory(keep);
+                readBytes = 0;
+            }
+            try (var ch = java.nio.channels.FileChannel.open(file)) {
+                var buf = java.nio.ByteBuffer.allocate((int) Math.min(size - readBytes, Integer.MAX_VALUE - 8));
+                ch.position(readBytes);
+                while (buf.hasRemaining() && ch.read(buf) > 0) {
+                    // fill
+                }
+                byte[] bytes = buf.array();
+                int n = buf.position();
+                int from = 0;
+                for (int i = 0; i < n; i++) {
+                    if (bytes[i] == '\n') {
+                        String line = new String(bytes, from, i - from, StandardCharsets.UTF_8);
+                        if (!line.isBlank()) {
                             try {
-                                h.append(new JsonObject(l));
+                                history.append(new JsonObject(line));
                             } catch (DecodeException | ClassCastException bad) {
                                 // a line cut short by a crash
                             }
                         }
-                    });
-                } catch (IOException | java.io.UncheckedIOException e) {
-                    return history; // unreadable now: keep what was read
+                        from = i + 1;
+                    }
                 }
+                readBytes += from; // a last line without its newline is read once it is complete
+            } catch (IOException e) {
+                // unreadable now: keep what was read
             }
-            history = h;
-            readBytes = size;
-            return h;
+            return history;
         }
     }
 
