@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "cortado", mixinStandardHelpOptions = true, version = "cortado 0.1.0",
         description = "Caffe-style CNN training on the JVM.",
-        subcommands = {TrainCommand.class, ResumeCommand.class, DashboardCommand.class, TestCommand.class, BenchCommand.class, DataCommand.class, ExtractCommand.class, ImportCommand.class,
+        subcommands = {TrainCommand.class, ResumeCommand.class, DashboardCommand.class, WorkerCommand.class, TestCommand.class, BenchCommand.class, DataCommand.class, ExtractCommand.class, ImportCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

@@ -6,6 +6,8 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.cortado.cluster.Cluster;
+import org.cortado.cluster.ClusterRun;
 import org.cortado.dashboard.DashboardVerticle;
 import org.cortado.dashboard.Runs;
 import org.cortado.engine.config.CortadoConfig;
@@ -26,12 +28,25 @@ final class PipelineRunner {
     /** Returns the exit code: 0 finished or stopped, 1 failed. */
     static int run(CortadoConfig config, Path configDir, RunFolder folder, Pipeline.Start start, PrintWriter out,
                    PrintWriter err) throws Exception {
-        Vertx vertx = Vertx.vertx();
+        return run(config, configDir, folder, start, false, out, err);
+    }
+
+    /** As {@link #run(CortadoConfig, Path, RunFolder, Pipeline.Start, PrintWriter, PrintWriter)}; {@code cluster}: as a member of the config's cluster, whose workers load for it. */
+    static int run(CortadoConfig config, Path configDir, RunFolder folder, Pipeline.Start start, boolean cluster, PrintWriter out,
+                   PrintWriter err) throws Exception {
+        Vertx vertx = cluster ? Cluster.join(config.cluster()) : Vertx.vertx();
         PreparedRun run;
         try {
             // The dashboard first: a port in use stops the run before any data is opened.
             DashboardVerticle dashboard = startDashboard(vertx, config.dashboard(), folder.dir().getParent(), configDir, out);
             run = PreparedRun.prepare(dashboard == null ? null : dashboard.runs(), config, configDir, folder, start);
+            if (cluster) {
+                ClusterRun.announce(vertx, run.ctx.addresses().run(), config.root().node().toString(), configDir)
+                        .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+                out.println("cluster: \"" + config.cluster().name() + "\" joined at " + config.cluster().host()
+                        + "; workers join with: cortado worker --join " + config.cluster().host() + ":" + config.cluster().port());
+                out.flush();
+            }
         } catch (RuntimeException e) {
             vertx.close();
             throw e;

@@ -36,6 +36,10 @@ final class TrainCommand implements Callable<Integer> {
             description = "fine-tune: start from these Caffe-layout HDF5 weights, copied by layer name")
     Path weights;
 
+    @Option(names = "--cluster", description = "train as a member of the config's cluster (section \"cluster\"):"
+            + " `cortado worker` processes that join it load and augment batches too")
+    boolean cluster;
+
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -53,7 +57,7 @@ final class TrainCommand implements Callable<Integer> {
                     new Pipeline.Start(null, weights, RunContext.Hooks.NONE, line -> {
                         err.println(line);
                         err.flush();
-                    }), out, err);
+                    }), cluster, out, err);
         } catch (RuntimeException e) {
             deleteIfEmpty(folder);
             throw e;

@@ -163,9 +163,11 @@ public final class Pipeline {
         // default 1): on one thread a batch goes from request to loader to augmenter to coordinator as
         // queued tasks, not thread wake-ups, which on a small machine take the cores from the compute.
         DeploymentOptions data = dataThreads(ctx);
-        chain = chain.compose(x -> vertx.deployVerticle(() -> new ShardLoaderVerticle(ctx),
-                        new DeploymentOptions(data).setInstances(p.loaders()))).onSuccess(ids::add)
-                .compose(x -> vertx.deployVerticle(() -> new AugmenterVerticle(ctx),
+        if (p.loaders() > 0) { // 0: only the cluster's workers load
+            chain = chain.compose(x -> vertx.deployVerticle(() -> new ShardLoaderVerticle(ctx),
+                    new DeploymentOptions(data).setInstances(p.loaders()))).onSuccess(ids::add);
+        }
+        chain = chain.compose(x -> vertx.deployVerticle(() -> new AugmenterVerticle(ctx),
                         new DeploymentOptions(data).setInstances(p.augmenters()))).onSuccess(ids::add)
                 .compose(x -> vertx.deployVerticle(new CoordinatorVerticle(ctx, done), data)).onSuccess(ids::add);
         return chain.compose(x -> done.future())

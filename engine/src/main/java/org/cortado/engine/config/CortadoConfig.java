@@ -14,10 +14,11 @@ import org.cortado.engine.ConfigException;
  * <p>Top-level fields: {@code "version": 1} (required), {@code name} (default: the file name),
  * {@code description}, {@code seed} (default 1; every random choice derives from it), {@code net}
  * (required), {@code solver} (required), and the optional sections above; {@code pipeline} and
- * {@code snapshot} are read into {@link PipelineConfig}, {@code dashboard} into {@link DashboardConfig}.
+ * {@code snapshot} are read into {@link PipelineConfig}, {@code dashboard} into {@link DashboardConfig}, {@code cluster} into {@link ClusterConfig}.
  */
 public record CortadoConfig(String source, String name, long seed, int threads, Json root, Json net, Json solver,
-                            Schedule schedule, PipelineConfig pipeline, DashboardConfig dashboard) {
+                            Schedule schedule, PipelineConfig pipeline, DashboardConfig dashboard,
+                            ClusterConfig cluster) {
 
     public static final int VERSION = 1;
 
@@ -45,6 +46,7 @@ public record CortadoConfig(String source, String name, long seed, int threads, 
         Schedule schedule = solver == null ? null : collect(problems, () -> Schedule.parse(solver), null);
         PipelineConfig pipeline = collect(problems, () -> PipelineConfig.parse(root, schedule == null ? 0 : schedule.snapshot()), null);
         DashboardConfig dashboard = collect(problems, () -> DashboardConfig.parse(root), DashboardConfig.DEFAULT);
+        ClusterConfig cluster = collect(problems, () -> ClusterConfig.parse(root), ClusterConfig.DEFAULT);
         // Sections owned by the data loaders and augmenters: read there.
         root.markUsed("data", "augment");
         collect(problems, () -> {
@@ -54,7 +56,7 @@ public record CortadoConfig(String source, String name, long seed, int threads, 
         if (!problems.isEmpty()) {
             throw new ConfigException(problems.stream().map(p -> source + ": " + p).toList());
         }
-        return new CortadoConfig(source, name, seed, pipeline.threads(), root, net, solver, schedule, pipeline, dashboard);
+        return new CortadoConfig(source, name, seed, pipeline.threads(), root, net, solver, schedule, pipeline, dashboard, cluster);
     }
 
     /** Runs one check; a {@link ConfigException} adds its problems and gives {@code fallback}. */
@@ -76,6 +78,6 @@ public record CortadoConfig(String source, String name, long seed, int threads, 
         if (t < 1) {
             throw new ConfigException("--threads: must be >= 1, got " + t);
         }
-        return new CortadoConfig(source, name, seed, t, root, net, solver, schedule, pipeline.withThreads(t), dashboard);
+        return new CortadoConfig(source, name, seed, t, root, net, solver, schedule, pipeline.withThreads(t), dashboard, cluster);
     }
 }

@@ -12,7 +12,7 @@ import java.util.List;
  *                              // or "auto" (balanced by measured time, "stage_count" stages); default: one stage
  *   "stage_count": 2,          // with "auto"
  *   "micro_batches": 1,        // GPipe micro-batches per batch (each stage keeps one activation set per micro-batch)
- *   "loaders": 1,              // ShardLoader verticles
+ *   "loaders": 1,              // ShardLoader verticles in this process (0: only cluster workers load)
  *   "augmenters": 1,           // Augmenter verticles
  *   "data_threads": 1,         // threads the loaders, augmenters and the coordinator share
  *   "prefetch": 4,             // batch requests in flight (bounded: nothing is read faster than it is used)
@@ -58,7 +58,7 @@ public record PipelineConfig(int threads, List<String> stages, boolean autoStage
             }
             stageCount = j.positive("stage_count", j.getInt("stage_count", stageCount));
             micro = j.positive("micro_batches", j.getInt("micro_batches", micro));
-            loaders = j.positive("loaders", j.getInt("loaders", loaders));
+            loaders = j.nonNegative("loaders", j.getInt("loaders", loaders));
             augmenters = j.positive("augmenters", j.getInt("augmenters", augmenters));
             dataThreads = j.positive("data_threads", j.getInt("data_threads", dataThreads));
             prefetch = j.positive("prefetch", j.getInt("prefetch", prefetch));

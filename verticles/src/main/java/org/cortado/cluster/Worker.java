@@ -1,0 +1,152 @@
+package org.cortado.cluster;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.ThreadingModel;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import org.cortado.engine.config.CortadoConfig;
+import org.cortado.engine.config.Json;
+import org.cortado.engine.net.Net;
+import org.cortado.engine.net.Phase;
+import org.cortado.engine.ops.Parallel;
+import org.cortado.engine.train.ConfigCheck;
+import org.cortado.engine.train.TrainingData;
+import org.cortado.pipeline.Addresses;
+import org.cortado.pipeline.AugmenterVerticle;
+import org.cortado.pipeline.RunContext;
+import org.cortado.pipeline.ShardLoaderVerticle;
+import org.cortado.pipeline.TensorCodec;
+
+/**
+ * A cluster member that loads for whatever run the cluster trains ({@code cortado worker}): every
+ * second it asks for the run ({@link ClusterRun}); for a new run it opens the run's data (relative
+ * paths against {@code --data-root}, else the coordinator's folders: a shared path) and deploys its
+ * ShardLoaders and Augmenters on the run's addresses, where the event bus spreads the coordinator's
+ * batch requests over every member's loaders; when the run no longer answers it lets go of it and
+ * waits for the next.
+ */
+public final class Worker {
+    private final Vertx vertx;
+    private final int loaders;
+    private final int augmenters;
+    private final Path dataRoot;
+    private final Consumer<String> log;
+    private String current;
+    private boolean busy;
+    private int misses;
+    private final List<String> deployments = new ArrayList<>();
+    private TrainingData data;
+
+    public Worker(Vertx vertx, int loaders, int augmenters, Path dataRoot, Consumer<String> log) {
+        this.vertx = vertx;
+        this.loaders = loaders;
+        this.augmenters = augmenters;
+        this.dataRoot = dataRoot;
+        this.log = log;
+    }
+
+    /** Starts asking for runs, once a second. */
+    public void start() {
+        try {
+            TensorCodec.register(vertx.eventBus());
+        } catch (IllegalStateException alreadyRegistered) {
+            // one codec per event bus
+        }
+        vertx.setPeriodic(0, 1000, t -> poll());
+    }
+
+    private void poll() {
+        if (busy) {
+            return;
+        }
+        vertx.eventBus().<JsonObject>request(ClusterRun.ADDRESS, new JsonObject(), new DeliveryOptions().setSendTimeout(1500))
+                .onSuccess(m -> {
+                    misses = 0;
+                    String run = m.body().getString("run");
+                    if (!run.equals(current)) {
+                        busy = true;
+                        release().compose(v -> serve(m.body())).onComplete(r -> {
+                            busy = false;
+                            if (r.failed()) {
+                                log.accept("cannot load for run " + run + ": " + r.cause().getMessage());
+                                current = run; // said once; asked again only for another run
+                            }
+                        });
+                    }
+                })
+                .onFailure(e -> {
+                    if (current != null && ++misses >= 3) {
+                        log.accept("run " + current + " ended or its coordinator left; waiting for the next run");
+                        busy = true;
+                        release().onComplete(r -> busy = false);
+                    }
+                });
+    }
+
+    /** Opens the run's data and deploys the loaders and augmenters on its addresses. */
+    private Future<Void> serve(JsonObject info) {
+        String run = info.getString("run");
+        return vertx.executeBlocking(() -> open(info)).compose(ctx -> {
+            DeploymentOptions threads = new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)
+                    .setWorkerPoolName("cortado-worker-" + run + "-data").setWorkerPoolSize(Math.max(loaders, augmenters));
+            Future<String> f = vertx.deployVerticle(() -> new ShardLoaderVerticle(ctx), new DeploymentOptions(threads).setInstances(loaders))
+                    .onSuccess(deployments::add)
+                    .compose(x -> vertx.deployVerticle(() -> new AugmenterVerticle(ctx), new DeploymentOptions(threads).setInstances(augmenters)))
+                    .onSuccess(deployments::add);
+            return f.map(x -> {
+                current = run;
+                log.accept("serving run " + run + ": " + loaders + " loaders, " + augmenters + " augmenters");
+                return (Void) null;
+            });
+        });
+    }
+
+    private RunContext open(JsonObject info) {
+        ObjectNode root = Json.parse(info.getString("config"), "the run's config").copyNode();
+        Path cwd = dataRoot != null ? dataRoot : Path.of(info.getString("cwd"));
+        Path configDir = dataRoot != null ? dataRoot : Path.of(info.getString("config_dir"));
+        var dataNode = root.path("data");
+        if (dataNode instanceof ObjectNode d) {
+            d.remove("prepare"); // the coordinator prepared it; a worker reads what is there
+            for (String phase : List.of("train", "test")) {
+                if (d.path(phase) instanceof ObjectNode src && src.path("source").isTextual()) {
+                    Path p = Path.of(src.path("source").asText());
+                    if (!p.isAbsolute()) {
+                        src.put("source", cwd.resolve(p).normalize().toString());
+                    }
+                }
+            }
+        }
+        CortadoConfig config = ConfigCheck.validate(Json.of(root, ""), "run " + info.getString("run"), "run", configDir);
+        Net net = Net.build(config.net(), Phase.TRAIN, new Parallel(1), config.seed());
+        TrainingData opened = TrainingData.open(config, net, configDir, log);
+        data = opened;
+        return new RunContext(new Addresses(info.getString("run")), config, opened, null, List.of(), List.of(), List.of(),
+                net.inputs().get(0).dim(0), null, 0, null, null, RunContext.Hooks.NONE, configDir, 1);
+    }
+
+    /** Undeploys what serves the current run and closes its data. */
+    private Future<Void> release() {
+        Future<?> f = Future.succeededFuture();
+        for (String id : List.copyOf(deployments)) {
+            f = f.eventually(() -> vertx.undeploy(id).otherwiseEmpty());
+        }
+        deployments.clear();
+        return f.map(x -> {
+            if (data != null) {
+                data.close();
+                data = null;
+            }
+            current = null;
+            misses = 0;
+            return (Void) null;
+        });
+    }
+}

@@ -1,0 +1,154 @@
+package org.cortado.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.Vertx;
+import java.io.BufferedReader;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.cortado.engine.config.CortadoConfig;
+import org.cortado.engine.train.RunFolder;
+import org.cortado.pipeline.CoordinatorVerticle;
+import org.cortado.pipeline.Pipeline;
+import org.cortado.pipeline.PipelineTesting;
+import org.cortado.pipeline.RunContext;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The cluster with real processes on 127.0.0.1: a coordinator (this JVM, no loaders of its own) and
+ * two {@code cortado worker} JVMs that load and augment every batch. One worker is killed with SIGKILL
+ * mid-epoch: its outstanding requests are made again and answered by the other, every sample is
+ * trained on exactly once per epoch, and the weights equal an in-process run's.
+ */
+class ClusterExactlyOnceTest {
+    @TempDir
+    Path dir;
+
+    /** A worker process and the lines it printed. */
+    record WorkerProcess(Process process, List<String> lines) {
+        boolean said(String s) {
+            return lines.stream().anyMatch(l -> l.contains(s));
+        }
+    }
+
+    private static WorkerProcess worker(String name, int port, int ownPort) throws Exception {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        List<String> cmd = new ArrayList<>(List.of(java));
+        // this JVM's module and access flags (the launcher's), as the JVM reports them ("--add-opens=...")
+        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                .filter(x -> x.startsWith("--add-") || x.startsWith("--enable-native-access") || x.startsWith("--sun-misc")).toList());
+        cmd.add("-Xmx512m");
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "org.cortado.cli.Main", "worker",
+                "--join", "127.0.0.1:" + port, "--cluster-name", name, "--port", String.valueOf(ownPort)));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        List<String> lines = new CopyOnWriteArrayList<>();
+        Thread t = new Thread(() -> {
+            try (BufferedReader r = p.inputReader()) {
+                for (String l; (l = r.readLine()) != null; ) {
+                    lines.add(l);
+                }
+            } catch (java.io.IOException ignored) {
+                // the process ended
+            }
+        });
+        t.setDaemon(true);
+        t.start();
+        return new WorkerProcess(p, lines);
+    }
+
+    private static void await(double seconds, String what, java.util.function.BooleanSupplier c, List<WorkerProcess> ws)
+            throws InterruptedException {
+        long end = System.nanoTime() + (long) (seconds * 1e9);
+        while (!c.getAsBoolean()) {
+            if (System.nanoTime() > end) {
+                throw new AssertionError("timed out waiting for " + what + "; workers said: "
+                        + ws.stream().map(w -> String.join("\n", w.lines())).toList());
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    @Test
+    void aWorkerKilledMidEpochLosesNoSample() throws Exception {
+        PipelineTesting.writeData(dir.resolve("data"));
+        int port = 20000 + new java.util.Random().nextInt(20000);
+        String name = "test-" + ProcessHandle.current().pid() + "-" + port;
+        String solver = """
+                {"type": "SGD", "base_lr": 0.05, "momentum": 0.9, "lr_policy": "fixed", "max_iter": 39,
+                 "test_interval": 0, "snapshot": 0}""";
+        String pipeline = "{\"threads\": 1, \"loaders\": 0, \"request_timeout_ms\": 1500}";
+        String json = PipelineTesting.configJson(dir.resolve("data"), solver, pipeline, false)
+                .replace("\"dashboard\": {\"port\": 0}", "\"dashboard\": {\"enabled\": false}, \"cluster\": {\"name\": \"" + name
+                        + "\", \"port\": " + port + ", \"members\": [\"127.0.0.1:" + port + "\"], \"failure_timeout_seconds\": 4}");
+        CortadoConfig config = org.cortado.engine.train.ConfigCheck.validate(
+                org.cortado.engine.config.Json.parse(json, "cluster test"), "cluster test", "tiny", dir);
+
+        Vertx vertx = Cluster.join(config.cluster());
+        List<WorkerProcess> workers = new ArrayList<>();
+        try {
+            workers.add(worker(name, port, port + 1));
+            workers.add(worker(name, port, port + 2));
+            await(60, "two workers to join", () -> workers.stream().allMatch(w -> w.said("waiting for a run")), workers);
+
+            Map<Long, List<Long>> seen = new ConcurrentHashMap<>();
+            AtomicInteger batches = new AtomicInteger();
+            RunContext.Hooks hooks = new RunContext.Hooks() {
+                @Override
+                public void consumed(long epoch, int index, long[] ids) {
+                    List<Long> list = seen.computeIfAbsent(epoch, e -> Collections.synchronizedList(new ArrayList<>()));
+                    for (long id : ids) {
+                        list.add(id);
+                    }
+                    if (batches.incrementAndGet() == 18) { // mid-epoch 1: one worker dies without a word
+                        workers.get(0).process().destroyForcibly();
+                    }
+                    try {
+                        Thread.sleep(40); // slow enough that the kill falls mid-epoch
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            };
+            RunFolder folder = RunFolder.create(dir.resolve("runs"), "cluster");
+            RunContext ctx = Pipeline.prepare(config, dir, folder, "cluster_" + port, new Pipeline.Start(null, null, hooks, s -> { }));
+            CoordinatorVerticle.Result result;
+            try {
+                var announced = ClusterRun.announce(vertx, ctx.addresses().run(), config.root().node().toString(), dir)
+                        .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+                await(30, "both workers to serve the run", () -> workers.stream().allMatch(w -> w.said("serving run")), workers);
+                result = Pipeline.run(vertx, ctx).toCompletionStage().toCompletableFuture().get(180, TimeUnit.SECONDS);
+                announced.unregister();
+            } finally {
+                Pipeline.close(ctx);
+                folder.close();
+            }
+            assertEquals("finished", result.status(), result.message());
+            assertTrue(!workers.get(0).process().isAlive(), "the first worker was killed");
+            assertEquals(3, seen.size(), "epochs: " + seen.keySet());
+            List<Long> all = java.util.stream.LongStream.range(0, 200).boxed().toList();
+            for (var e : new TreeMap<>(seen).entrySet()) {
+                List<Long> ids = new ArrayList<>(e.getValue());
+                Collections.sort(ids);
+                assertEquals(all, ids, "epoch " + e.getKey() + ": every sample exactly once");
+            }
+            double d = PipelineTesting.maxRelativeDifference(PipelineTesting.finalWeights(folder), PipelineTesting.reference(config, 39));
+            assertTrue(d <= 1e-6, "the weights differ from an in-process run by " + d);
+        } finally {
+            for (WorkerProcess w : workers) {
+                w.process().destroyForcibly();
+            }
+            vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        }
+    }
+}
