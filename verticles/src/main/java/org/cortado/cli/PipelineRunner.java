@@ -41,7 +41,7 @@ final class PipelineRunner {
             DashboardVerticle dashboard = startDashboard(vertx, config.dashboard(), folder.dir().getParent(), configDir, out);
             run = PreparedRun.prepare(dashboard == null ? null : dashboard.runs(), config, configDir, folder, start);
             if (cluster) {
-                ClusterRun.announce(vertx, run.ctx.addresses().run(), config.root().node().toString(), configDir)
+                ClusterRun.announce(vertx, run.ctx.addresses().run(), config.root().node().toString(), configDir, run.ctx.data())
                         .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
                 out.println("cluster: \"" + config.cluster().name() + "\" joined at " + config.cluster().host()
                         + "; workers join with: cortado worker --join " + config.cluster().host() + ":" + config.cluster().port());

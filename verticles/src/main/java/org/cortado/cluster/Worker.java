@@ -75,7 +75,10 @@ public final class Worker {
                         release().compose(v -> serve(m.body())).onComplete(r -> {
                             busy = false;
                             if (r.failed()) {
-                                log.accept("cannot load for run " + run + ": " + r.cause().getMessage());
+                                String why = "worker " + node() + " cannot load for run " + run + ": " + r.cause().getMessage();
+                                log.accept(why);
+                                // the coordinator logs it once; the run goes on with the other members' loaders
+                                vertx.eventBus().send(new Addresses(run).coordinatorNotices(), new JsonObject().put("message", why));
                                 current = run; // said once; asked again only for another run
                             }
                         });
@@ -88,6 +91,10 @@ public final class Worker {
                         release().onComplete(r -> busy = false);
                     }
                 });
+    }
+
+    private String node() {
+        return java.lang.management.ManagementFactory.getRuntimeMXBean().getName();
     }
 
     /** Opens the run's data and deploys the loaders and augmenters on its addresses. */
@@ -127,9 +134,15 @@ public final class Worker {
         CortadoConfig config = ConfigCheck.validate(Json.of(root, ""), "run " + info.getString("run"), "run", configDir);
         Net net = Net.build(config.net(), Phase.TRAIN, new Parallel(1), config.seed());
         TrainingData opened = TrainingData.open(config, net, configDir, log);
+        if (info.containsKey("fingerprint") && !opened.fingerprint().equals(info.getString("fingerprint"))) {
+            String here = opened.description();
+            opened.close();
+            throw new org.cortado.engine.ConfigException("refused: this worker's data differs from the coordinator's."
+                    + " Here " + here + "; there " + info.getString("data"));
+        }
         data = opened;
         return new RunContext(new Addresses(info.getString("run")), config, opened, null, List.of(), List.of(), List.of(),
-                net.inputs().get(0).dim(0), null, 0, null, null, RunContext.Hooks.NONE, configDir, 1);
+                net.inputs().get(0).dim(0), null, 0, null, null, RunContext.Hooks.NONE, configDir, 1, log);
     }
 
     /** Undeploys what serves the current run and closes its data. */

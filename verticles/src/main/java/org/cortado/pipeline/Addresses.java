@@ -11,6 +11,7 @@ package org.cortado.pipeline;
  *   coordinator.steps      Optimizer → Coordinator            a step's update is applied
  *   coordinator.failures   any → Coordinator                  a component failed (the message names the cause)
  *   coordinator.layers     Optimizer → Coordinator            per-layer stats of a sampled step (dashboard.layer_stats_every)
+ *   coordinator.notices    cluster worker → Coordinator       what a worker could not do (its data is missing or differs); logged once
  *   stage.N.forward        Coordinator / Stage N-1 → Stage N  activations of a micro-batch
  *   stage.N.backward       Stage N+1 → Stage N                gradients of a micro-batch
  *   stage.N.params         Optimizer → Stage N                the updated params
@@ -52,6 +53,10 @@ public record Addresses(String run) {
 
     public String coordinatorFailures() {
         return a("coordinator.failures");
+    }
+
+    public String coordinatorNotices() {
+        return a("coordinator.notices");
     }
 
     public String coordinatorLayers() {

@@ -96,6 +96,7 @@ public final class CoordinatorVerticle extends VerticleBase {
     private Runnable afterTest;
     private JsonObject pendingLine;
     private java.nio.file.Path lastSnapshot;
+    private final java.util.Set<String> said = new java.util.HashSet<>();
     private SequencedMap<String, List<Tensor>> lastWeights;
 
     public CoordinatorVerticle(RunContext ctx, Promise<Result> done) {
@@ -124,6 +125,7 @@ public final class CoordinatorVerticle extends VerticleBase {
                 bus.<JsonObject>consumer(a.coordinatorSteps(), m -> onStepDone(m.body())).completion(),
                 bus.<JsonObject>consumer(a.coordinatorFailures(), m -> onFailure(m.body())).completion(),
                 bus.<JsonObject>consumer(a.coordinatorLayers(), m -> onLayers(m.body())).completion(),
+                bus.<JsonObject>consumer(a.coordinatorNotices(), m -> sayOnce(m.body().getString("message"))).completion(),
                 bus.<JsonObject>consumer(a.control(), this::onControl).completion()));
         return f.onSuccess(x -> vertx.runOnContext(v -> begin()));
     }
@@ -176,6 +178,10 @@ public final class CoordinatorVerticle extends VerticleBase {
         long now = System.nanoTime();
         for (var e : List.copyOf(outstanding.entrySet())) {
             if (e.getValue()[1] - now < 0) {
+                if (ctx.config().pipeline().loaders() == 0) {
+                    sayOnce("no loader answered within " + ctx.config().pipeline().requestTimeoutMs() + " ms: pipeline.loaders is 0,"
+                            + " so this run waits for cluster workers (cortado worker --join ...) and asks again");
+                }
                 reissued++;
                 request(e.getKey(), (int) e.getValue()[0] + 1);
             }
@@ -357,6 +363,13 @@ public final class CoordinatorVerticle extends VerticleBase {
         }
     }
 
+    /** Logs {@code message} the first time it comes (a worker that cannot serve says so at every run it sees). */
+    private void sayOnce(String message) {
+        if (message != null && said.add(message)) {
+            ctx.log().accept(message);
+        }
+    }
+
     /** A sampled step's per-layer stats: to layers.jsonl, and published for the dashboard. */
     private void onLayers(JsonObject stats) {
         if (ctx.folder() != null) {
@@ -434,6 +447,9 @@ public final class CoordinatorVerticle extends VerticleBase {
     }
 
     private void continueTest() {
+        if (afterTest == null) { // dropped by a stop: late outputs of its batches are ignored
+            return;
+        }
         int prefetch = ctx.config().pipeline().prefetch();
         while (testNext < testBatches && testNext - testDone < prefetch) {
             requestTest(testNext++, 0);
@@ -498,6 +514,12 @@ public final class CoordinatorVerticle extends VerticleBase {
             case "stop" -> {
                 stopRequested = true;
                 paused = false;
+                if (afterTest != null) { // a test pass (perhaps waiting for data no loader serves) is dropped: the run stops now
+                    afterTest = null;
+                    busy = false;
+                    testOutstanding.clear();
+                    testReady.clear();
+                }
                 maybeStartStep();
             }
             case "snapshot" -> {

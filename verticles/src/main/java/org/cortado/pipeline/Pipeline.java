@@ -93,7 +93,7 @@ public final class Pipeline {
             }
             return new RunContext(new Addresses(runId), config, data, parallel, List.copyOf(order), cuts,
                     net.paramNames(), net.inputs().get(0).dim(0), folder, startIter, initial, history, start.hooks(), configDir,
-                    start.snapshot() != null && folder != null ? folder.rateScaleAt(startIter) : 1);
+                    start.snapshot() != null && folder != null ? folder.rateScaleAt(startIter) : 1, start.log());
         } catch (RuntimeException e) {
             if (data != null) {
                 data.close();

@@ -28,11 +28,12 @@ import org.cortado.engine.train.TrainingData;
  * @param hooks       faults a test injects and what it observes; {@link Hooks#NONE} otherwise
  * @param configDir   the config's folder (files it names resolve against it)
  * @param rateScale   the learning-rate scale to start with: 1, or a resumed run's live change (control.jsonl)
+ * @param log         where the run says what the user should know (the terminal)
  */
 public record RunContext(Addresses addresses, CortadoConfig config, TrainingData data, Parallel parallel,
                          List<String> configOrder, List<String> cuts, List<String> paramNames, int batchSize,
                          RunFolder folder, long startIter, Map<String, List<Tensor>> initial, List<Tensor> history,
-                         Hooks hooks, Path configDir, double rateScale) {
+                         Hooks hooks, Path configDir, double rateScale, java.util.function.Consumer<String> log) {
 
     public int stages() {
         return cuts.size() + 1;

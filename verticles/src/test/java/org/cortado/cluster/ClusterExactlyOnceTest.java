@@ -124,7 +124,7 @@ class ClusterExactlyOnceTest {
             RunContext ctx = Pipeline.prepare(config, dir, folder, "cluster_" + port, new Pipeline.Start(null, null, hooks, s -> { }));
             CoordinatorVerticle.Result result;
             try {
-                var announced = ClusterRun.announce(vertx, ctx.addresses().run(), config.root().node().toString(), dir)
+                var announced = ClusterRun.announce(vertx, ctx.addresses().run(), config.root().node().toString(), dir, ctx.data())
                         .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
                 await(30, "both workers to serve the run", () -> workers.stream().allMatch(w -> w.said("serving run")), workers);
                 result = Pipeline.run(vertx, ctx).toCompletionStage().toCompletableFuture().get(180, TimeUnit.SECONDS);

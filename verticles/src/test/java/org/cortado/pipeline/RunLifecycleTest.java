@@ -158,6 +158,33 @@ class RunLifecycleTest {
     }
 
     @Test
+    void withNoLoadersTheRunWaitsForClusterWorkersAndSaysSo() throws Exception {
+        CortadoConfig config = PipelineTesting.config(dir.resolve("data"), SGD,
+                "{\"threads\": 1, \"loaders\": 0, \"request_timeout_ms\": 200}", false);
+        RunFolder folder = RunFolder.create(dir.resolve("runs"), "no-loaders");
+        List<String> said = new java.util.concurrent.CopyOnWriteArrayList<>();
+        RunContext ctx = Pipeline.prepare(config, null, folder, "no_loaders", new Pipeline.Start(null, null, RunContext.Hooks.NONE, said::add));
+        try {
+            var result = Pipeline.run(vertx, ctx).toCompletionStage().toCompletableFuture();
+            long end = System.nanoTime() + 20_000_000_000L;
+            while (said.isEmpty() && System.nanoTime() < end) {
+                Thread.sleep(20);
+            }
+            Thread.sleep(700); // several more timeouts: said once
+            assertEquals(1, said.size(), "said once: " + said);
+            assertTrue(said.getFirst().contains("pipeline.loaders is 0") && said.getFirst().contains("waits for cluster workers"),
+                    said.getFirst());
+            assertFalse(result.isDone(), "it waits instead of failing");
+            vertx.eventBus().send(ctx.addresses().control(), new JsonObject().put("action", "stop"));
+            var stopped = result.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals("stopped", stopped.status());
+            assertEquals(0, stopped.iter());
+        } finally {
+            Pipeline.close(ctx);
+        }
+    }
+
+    @Test
     void aLayerFailingMidStepStopsTheRunWithASnapshotOfTheLastAppliedStep() throws Exception {
         // Two stages: the last one has sent its gradients to the optimizer when the first fails in
         // its backward of step 5; the optimizer hands them back unchanged and the snapshot is step 5's.

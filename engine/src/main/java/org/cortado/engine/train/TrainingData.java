@@ -141,6 +141,38 @@ public final class TrainingData implements AutoCloseable {
         return 0;
     }
 
+    /**
+     * What identifies the data, for members of a cluster to compare: per source its sample count,
+     * sample shape, dtype and each shard's file name (not its folder) and sample count. Two machines
+     * with copies of the same shards agree; a different or partial copy does not.
+     */
+    public String description() {
+        StringBuilder b = new StringBuilder();
+        for (Source s : test != null ? List.of(train, test) : List.of(train)) {
+            ShardSet set = s.set();
+            b.append(s.phase()).append(": ").append(set.samples()).append(" samples of ")
+                    .append(java.util.Arrays.toString(set.sampleShape())).append(' ').append(set.dtype()).append(" in [");
+            for (int i = 0; i < set.shards(); i++) {
+                String name = set.shardName(i);
+                int slash = Math.max(name.lastIndexOf('/'), name.lastIndexOf('\\'));
+                b.append(i == 0 ? "" : ", ").append(name.substring(slash + 1)).append(':').append(set.shardSamples(i));
+            }
+            b.append("]; ");
+        }
+        return b.toString().trim();
+    }
+
+    /** A short hash of {@link #description()}. */
+    public String fingerprint() {
+        try {
+            byte[] d = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(description().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return java.util.HexFormat.of().formatHex(d, 0, 8);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     public Source train() {
         return train;
     }
