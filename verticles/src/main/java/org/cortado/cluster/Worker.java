@@ -41,6 +41,7 @@ public final class Worker {
     private String current;
     private boolean busy;
     private int misses;
+    private int idle;
     private final List<String> deployments = new ArrayList<>();
     private TrainingData data;
 
@@ -69,6 +70,7 @@ public final class Worker {
         vertx.eventBus().<JsonObject>request(ClusterRun.ADDRESS, new JsonObject(), new DeliveryOptions().setSendTimeout(1500))
                 .onSuccess(m -> {
                     misses = 0;
+                    idle = 0;
                     String run = m.body().getString("run");
                     if (!run.equals(current)) {
                         busy = true;
@@ -85,6 +87,10 @@ public final class Worker {
                     }
                 })
                 .onFailure(e -> {
+                    if (current == null && ++idle == 10) {
+                        log.accept("no coordinator has answered for 10 s; still waiting. A coordinator is `cortado train CONFIG"
+                                + " --cluster`; one in a cluster of another name, or not among the members this worker joined, is never seen");
+                    }
                     if (current != null && ++misses >= 3) {
                         log.accept("run " + current + " ended or its coordinator left; waiting for the next run");
                         busy = true;

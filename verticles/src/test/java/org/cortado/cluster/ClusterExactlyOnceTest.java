@@ -151,4 +151,76 @@ class ClusterExactlyOnceTest {
             vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         }
     }
+
+    @Test
+    void aWorkerJoiningMidEpochServesWithinSeconds() throws Exception {
+        PipelineTesting.writeData(dir.resolve("data"));
+        int port = 20000 + new java.util.Random().nextInt(20000);
+        String name = "join-" + ProcessHandle.current().pid() + "-" + port;
+        String solver = """
+                {"type": "SGD", "base_lr": 0.05, "momentum": 0.9, "lr_policy": "fixed", "max_iter": 130,
+                 "test_interval": 0, "snapshot": 0}""";
+        String json = PipelineTesting.configJson(dir.resolve("data"), solver, "{\"threads\": 1, \"request_timeout_ms\": 1500}", false)
+                .replace("\"dashboard\": {\"port\": 0}", "\"dashboard\": {\"enabled\": false}, \"cluster\": {\"name\": \"" + name
+                        + "\", \"port\": " + port + ", \"members\": [\"127.0.0.1:" + port + "\"], \"failure_timeout_seconds\": 4}");
+        CortadoConfig config = org.cortado.engine.train.ConfigCheck.validate(
+                org.cortado.engine.config.Json.parse(json, "cluster test"), "cluster test", "tiny", dir);
+        Vertx vertx = Cluster.join(config.cluster());
+        List<WorkerProcess> workers = new ArrayList<>();
+        try {
+            Map<Long, List<Long>> seen = new ConcurrentHashMap<>();
+            AtomicInteger batches = new AtomicInteger();
+            long[] joinedAt = {0};
+            RunContext.Hooks hooks = new RunContext.Hooks() {
+                @Override
+                public void consumed(long epoch, int index, long[] ids) {
+                    seen.computeIfAbsent(epoch, e -> Collections.synchronizedList(new ArrayList<>())).addAll(
+                            java.util.Arrays.stream(ids).boxed().toList());
+                    if (batches.incrementAndGet() == 5) {
+                        try {
+                            workers.add(worker(name, port, port + 1)); // joins mid-epoch 0
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                        }
+                    }
+                    try {
+                        Thread.sleep(60); // the run lasts long enough for the worker to start
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            };
+            RunFolder folder = RunFolder.create(dir.resolve("runs"), "join");
+            RunContext ctx = Pipeline.prepare(config, dir, folder, "join_" + port, new Pipeline.Start(null, null, hooks, s -> { }));
+            CoordinatorVerticle.Result result;
+            try {
+                var announced = ClusterRun.announce(vertx, ctx.addresses().run(), config.root().node().toString(), dir, ctx.data())
+                        .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+                var run = Pipeline.run(vertx, ctx).toCompletionStage().toCompletableFuture();
+                await(60, "the worker to join", () -> !workers.isEmpty() && workers.get(0).said("waiting for a run"), workers);
+                joinedAt[0] = System.nanoTime();
+                await(10, "the worker to serve within seconds of joining", () -> workers.get(0).said("serving run"), workers);
+                double seconds = (System.nanoTime() - joinedAt[0]) / 1e9;
+                assertTrue(seconds < 5, "served " + seconds + " s after joining");
+                assertTrue(!run.isDone(), "still mid-run when the worker began serving");
+                result = run.get(180, TimeUnit.SECONDS);
+                announced.unregister();
+            } finally {
+                Pipeline.close(ctx);
+                folder.close();
+            }
+            assertEquals("finished", result.status(), result.message());
+            List<Long> all = java.util.stream.LongStream.range(0, 200).boxed().toList();
+            for (var e : new TreeMap<>(seen).entrySet()) {
+                List<Long> ids = new ArrayList<>(e.getValue());
+                Collections.sort(ids);
+                assertEquals(all, ids, "epoch " + e.getKey() + ": every sample exactly once");
+            }
+        } finally {
+            for (WorkerProcess w : workers) {
+                w.process().destroyForcibly();
+            }
+            vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        }
+    }
 }
