@@ -99,4 +99,16 @@ class WorkerTest {
             assertEquals(0, notices.size(), notices.toString());
         }
     }
+
+    @Test
+    void saysSoWhenNoCoordinatorAnswers() throws Exception {
+        new Worker(vertx, 1, 1, null, said::add).start();
+        long end = System.nanoTime() + 20_000_000_000L;
+        while (said.isEmpty() && System.nanoTime() < end) {
+            Thread.sleep(100);
+        }
+        assertEquals(1, said.size(), "said: " + said);
+        assertTrue(said.getFirst().contains("no coordinator has answered for 10 s") && said.getFirst().contains("another name"),
+                said.getFirst());
+    }
 }
