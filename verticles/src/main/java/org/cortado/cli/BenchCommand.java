@@ -54,6 +54,13 @@ final class BenchCommand implements Callable<Integer> {
             + "the dashboard (with its per-layer stats) to --clients websocket clients, alternating over --rounds rounds")
     boolean dashboard;
 
+    @Option(names = "--cluster-transport", description = "the clustered event bus between two JVMs against a raw TCP socket"
+            + " copying the same bytes: --rounds rounds of --iters batches of --mib MiB (CONFIG is not read)")
+    boolean clusterTransport;
+
+    @Option(names = "--mib", defaultValue = "1", description = "MiB per batch with --cluster-transport (default: ${DEFAULT-VALUE})")
+    int mib;
+
     @Option(names = "--clients", defaultValue = "10", description = "websocket clients with --dashboard (default: ${DEFAULT-VALUE})")
     int clients;
 
@@ -80,6 +87,30 @@ final class BenchCommand implements Callable<Integer> {
             case "im2col" -> org.cortado.engine.ops.Conv.setDnnlEnabled(false);
             default -> throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                     "--conv must be onednn or im2col, got '" + conv + "'");
+        }
+        if (clusterTransport) {
+            if (mib < 1 || rounds < 1) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--cluster-transport takes --mib >= 1 and --rounds >= 1");
+            }
+            try {
+                PrintWriter out = spec.commandLine().getOut();
+                var r = org.cortado.cluster.TransportBench.run(mib, iters, rounds, out);
+                out.printf("clustered event bus / raw TCP for %d MiB batches, median over %d rounds: %.2f (best: event bus %.0f MB/s,"
+                        + " TCP %.0f MB/s)%n", mib, rounds, r.medianRatio(), r.busMBps(), r.tcpMBps());
+                if (json) {
+                    var o = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode().put("mib", mib).put("batches", iters)
+                            .put("rounds", rounds).put("ratio", r.medianRatio()).put("bus_mb_per_sec", r.busMBps())
+                            .put("tcp_mb_per_sec", r.tcpMBps());
+                    r.ratios().forEach(o.putArray("per_round")::add);
+                    out.println(o);
+                }
+                out.flush();
+                return 0;
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new org.cortado.engine.CortadoException("bench --cluster-transport: " + e.getMessage(), e);
+            }
         }
         if (dashboard) {
             if (batch > 0 || rounds < 1 || clients < 0 || pipeline) {

@@ -200,6 +200,20 @@ class TrainCliTest {
     }
 
     @Test
+    void benchClusterTransportComparesTheEventBusWithARawSocketBetweenTwoJvms() throws Exception {
+        CliTest.Run r = CliTest.cli("bench", config.toString(), "--cluster-transport", "--mib", "1", "--iters", "8", "--rounds", "2",
+                "--json");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("round 2: event bus"), r.out());
+        JsonNode j = new ObjectMapper().readTree(r.lastLine());
+        assertEquals(2, j.path("per_round").size());
+        assertTrue(j.path("bus_mb_per_sec").asDouble() > 0 && j.path("tcp_mb_per_sec").asDouble() > 0, r.lastLine());
+        double a = j.path("per_round").get(0).asDouble();
+        double b = j.path("per_round").get(1).asDouble();
+        assertEquals(Math.max(a, b), j.path("ratio").asDouble(), 1e-12, "the median (upper, of 2)");
+    }
+
+    @Test
     void resumeFindsAMeanFileGivenRelativeToTheConfig() throws Exception {
         Path confDir = dir.resolve("with-mean");
         java.nio.file.Files.createDirectories(confDir);
