@@ -78,18 +78,27 @@ function chartData(def) {
   return uPlot.join([own, table({series: [def.compare]}, state.compareRows)]);
 }
 
+/** A titled box for a chart, appended to {@code parent}. */
+function chartBox(parent, id, title, className = 'chart') {
+  const div = document.createElement('div');
+  div.className = className;
+  if (id) div.id = id;
+  div.innerHTML = '<h3></h3>';
+  div.querySelector('h3').textContent = title;
+  parent.appendChild(div);
+  return div;
+}
+
+/** Axis tick labels: small values with 3 significant digits, the rest as they are. */
+const axisValues = (u, vals) => vals.map(v => v === 0 || Math.abs(v) >= 0.1 ? +v.toPrecision(6) + '' : v.toPrecision(3));
+
 function build() {
   const box = $('charts');
   for (const c of Object.values(charts)) c.destroy();
   box.innerHTML = '';
   const time = $('x-axis').value === 'time';
   for (const def of CHARTS) {
-    const div = document.createElement('div');
-    div.className = 'chart';
-    div.id = 'chart-' + def.id;
-    div.innerHTML = '<h3></h3>';
-    div.querySelector('h3').textContent = def.title;
-    box.appendChild(div);
+    const div = chartBox(box, 'chart-' + def.id, def.title);
     const series = [{label: $('x-axis').selectedOptions[0].text}];
     for (const s of def.series) {
       series.push({label: s.label, stroke: s.color, width: s.width || 1.5, scale: s.scale || 'y', spanGaps: true,
@@ -100,10 +109,9 @@ function build() {
         scale: def.compare.scale || 'y', spanGaps: true, dash: [6, 4], points: {show: !!def.compare.get}});
     }
     const scales = {x: {time}};
-    const values = (u, vals) => vals.map(v => v === 0 || Math.abs(v) >= 0.1 ? +v.toPrecision(6) + '' : v.toPrecision(3));
-    const axes = [{}, {scale: def.series[0].scale || 'y', values, size: 60}];
+    const axes = [{}, {scale: def.series[0].scale || 'y', values: axisValues, size: 60}];
     if (def.id === 'test') {
-      axes.push({scale: 'acc', side: 1, grid: {show: false}, values});
+      axes.push({scale: 'acc', side: 1, grid: {show: false}, values: axisValues});
     }
     const width = Math.max(300, div.clientWidth - 10);
     charts[def.id] = new uPlot({width, height: 220, series, scales, axes, legend: {live: true}}, chartData(def), div);
@@ -414,17 +422,11 @@ function buildLayers() {
     return;
   }
   for (const def of LAYER_CHARTS) {
-    const div = document.createElement('div');
-    div.className = 'chart';
-    div.id = 'layer-chart-' + def.id;
-    div.innerHTML = '<h3></h3>';
-    div.querySelector('h3').textContent = def.title;
-    box.appendChild(div);
+    const div = chartBox(box, 'layer-chart-' + def.id, def.title);
     const series = [{label: 'step'}, ...namesOf(def.from).map((n, i) => ({label: n, stroke: PALETTE[i % PALETTE.length],
       width: 1.5, spanGaps: true}))];
-    const values = (u, vals) => vals.map(v => v === 0 || Math.abs(v) >= 0.1 ? +v.toPrecision(6) + '' : v.toPrecision(3));
     layerCharts[def.id] = new uPlot({width: Math.max(300, div.clientWidth - 10), height: 240, series,
-      scales: {x: {time: false}}, axes: [{}, {values, size: 60}]}, layerData(def), div);
+      scales: {x: {time: false}}, axes: [{}, {values: axisValues, size: 60}]}, layerData(def), div);
   }
   fillHistSteps();
 }
@@ -454,11 +456,7 @@ function drawHistograms() {
   const items = [...(line.params || []).map(p => ({title: 'weights ' + p.name, h: p.hist, color: '#1565c0'})),
     ...(line.activations || []).map(a => ({title: 'activations ' + a.blob, h: a.hist, color: '#2e7d32'}))];
   for (const it of items) {
-    const div = document.createElement('div');
-    div.className = 'chart histogram';
-    div.innerHTML = '<h3></h3>';
-    div.querySelector('h3').textContent = it.title;
-    box.appendChild(div);
+    const div = chartBox(box, null, it.title, 'chart histogram');
     const h = it.h;
     if (h.min === null || h.max === null) {
       div.appendChild(document.createTextNode('no finite values (' + h.non_finite + ' NaN or infinite)'));

@@ -118,10 +118,9 @@ final class DashboardBench {
 
     /** Starts {@link WatchClients} in a JVM of its own and waits until its clients are connected. */
     private static Process startClients(int port, int n) {
-        String java = ProcessHandle.current().info().command().orElse("java");
         try {
-            Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), WatchClients.class.getName(),
-                    String.valueOf(port), String.valueOf(n)).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            Process p = new ProcessBuilder(org.cortado.cluster.JavaProcess.command(List.of(), WatchClients.class.getName(),
+                    String.valueOf(port), String.valueOf(n))).redirectError(ProcessBuilder.Redirect.INHERIT).start();
             String line = p.inputReader().readLine();
             if (!"open".equals(line)) {
                 p.destroyForcibly();

@@ -10,7 +10,6 @@ import java.io.DataInputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.PrintWriter;
-import java.lang.management.ManagementFactory;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.ArrayList;
@@ -141,13 +140,8 @@ public final class TransportBench {
     }
 
     private static Process startPeer(String name, int port) throws java.io.IOException {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = new ArrayList<>(List.of(java));
-        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-                .filter(x -> x.startsWith("--add-") || x.startsWith("--enable-native-access") || x.startsWith("--sun-misc")
-                        || x.startsWith("-XX:")).toList());
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), TransportBench.class.getName(), name, String.valueOf(port)));
-        return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        return new ProcessBuilder(JavaProcess.command(List.of(), TransportBench.class.getName(), name, String.valueOf(port)))
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
     }
 
     /** The peer: joins, answers each batch on {@link #ADDRESS}, reads socket copies; prints {@code ready TCP_PORT}. */

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vertx.core.Vertx;
 import java.io.BufferedReader;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -43,14 +42,8 @@ class ClusterExactlyOnceTest {
     }
 
     private static WorkerProcess worker(String name, int port, int ownPort) throws Exception {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = new ArrayList<>(List.of(java));
-        // this JVM's module and access flags (the launcher's), as the JVM reports them ("--add-opens=...")
-        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-                .filter(x -> x.startsWith("--add-") || x.startsWith("--enable-native-access") || x.startsWith("--sun-misc")).toList());
-        cmd.add("-Xmx512m");
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "org.cortado.cli.Main", "worker",
-                "--join", "127.0.0.1:" + port, "--cluster-name", name, "--port", String.valueOf(ownPort)));
+        List<String> cmd = JavaProcess.command(List.of("-Xmx512m"), "org.cortado.cli.Main", "worker",
+                "--join", "127.0.0.1:" + port, "--cluster-name", name, "--port", String.valueOf(ownPort));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         List<String> lines = new CopyOnWriteArrayList<>();
         Thread t = new Thread(() -> {
@@ -79,21 +72,23 @@ class ClusterExactlyOnceTest {
         }
     }
 
-    @Test
-    void aWorkerKilledMidEpochLosesNoSample() throws Exception {
+    /** The pipeline tests' config with this solver and pipeline, no dashboard, and a cluster of its own on {@code port}. */
+    private CortadoConfig clusterConfig(String name, int port, String solver, String pipeline) throws Exception {
         PipelineTesting.writeData(dir.resolve("data"));
-        int port = 20000 + new java.util.Random().nextInt(20000);
-        String name = "test-" + ProcessHandle.current().pid() + "-" + port;
-        String solver = """
-                {"type": "SGD", "base_lr": 0.05, "momentum": 0.9, "lr_policy": "fixed", "max_iter": 39,
-                 "test_interval": 0, "snapshot": 0}""";
-        String pipeline = "{\"threads\": 1, \"loaders\": 0, \"request_timeout_ms\": 1500}";
         String json = PipelineTesting.configJson(dir.resolve("data"), solver, pipeline, false)
                 .replace("\"dashboard\": {\"port\": 0}", "\"dashboard\": {\"enabled\": false}, \"cluster\": {\"name\": \"" + name
                         + "\", \"port\": " + port + ", \"members\": [\"127.0.0.1:" + port + "\"], \"failure_timeout_seconds\": 4}");
-        CortadoConfig config = org.cortado.engine.train.ConfigCheck.validate(
-                org.cortado.engine.config.Json.parse(json, "cluster test"), "cluster test", "tiny", dir);
+        return org.cortado.engine.train.ConfigCheck.validate(org.cortado.engine.config.Json.parse(json, "cluster test"),
+                "cluster test", "tiny", dir);
+    }
 
+    @Test
+    void aWorkerKilledMidEpochLosesNoSample() throws Exception {
+        int port = 20000 + new java.util.Random().nextInt(20000);
+        CortadoConfig config = clusterConfig("test-" + ProcessHandle.current().pid() + "-" + port, port, """
+                {"type": "SGD", "base_lr": 0.05, "momentum": 0.9, "lr_policy": "fixed", "max_iter": 39,
+                 "test_interval": 0, "snapshot": 0}""", "{\"threads\": 1, \"loaders\": 0, \"request_timeout_ms\": 1500}");
+        String name = config.cluster().name();
         Vertx vertx = Cluster.join(config.cluster());
         List<WorkerProcess> workers = new ArrayList<>();
         try {
@@ -154,17 +149,11 @@ class ClusterExactlyOnceTest {
 
     @Test
     void aWorkerJoiningMidEpochServesWithinSeconds() throws Exception {
-        PipelineTesting.writeData(dir.resolve("data"));
         int port = 20000 + new java.util.Random().nextInt(20000);
-        String name = "join-" + ProcessHandle.current().pid() + "-" + port;
-        String solver = """
+        CortadoConfig config = clusterConfig("join-" + ProcessHandle.current().pid() + "-" + port, port, """
                 {"type": "SGD", "base_lr": 0.05, "momentum": 0.9, "lr_policy": "fixed", "max_iter": 130,
-                 "test_interval": 0, "snapshot": 0}""";
-        String json = PipelineTesting.configJson(dir.resolve("data"), solver, "{\"threads\": 1, \"request_timeout_ms\": 1500}", false)
-                .replace("\"dashboard\": {\"port\": 0}", "\"dashboard\": {\"enabled\": false}, \"cluster\": {\"name\": \"" + name
-                        + "\", \"port\": " + port + ", \"members\": [\"127.0.0.1:" + port + "\"], \"failure_timeout_seconds\": 4}");
-        CortadoConfig config = org.cortado.engine.train.ConfigCheck.validate(
-                org.cortado.engine.config.Json.parse(json, "cluster test"), "cluster test", "tiny", dir);
+                 "test_interval": 0, "snapshot": 0}""", "{\"threads\": 1, \"request_timeout_ms\": 1500}");
+        String name = config.cluster().name();
         Vertx vertx = Cluster.join(config.cluster());
         List<WorkerProcess> workers = new ArrayList<>();
         try {
