@@ -148,6 +148,31 @@ function showStatus(s) {
   $('btn-resume').disabled = !live || s.status !== 'paused';
   for (const id of ['btn-stop', 'btn-snapshot', 'btn-lr', 'lr-input']) $(id).disabled = !live;
   if (s.message) $('control-msg').textContent = s.message;
+  $('tab-button-cluster').hidden = !s.cluster;
+  if (s.cluster) drawCluster(s.cluster);
+  else if (state.tab === 'cluster') showTab('charts');
+}
+
+// A clustered run's members: who serves the run and how fast (cluster.Members, once a second).
+function drawCluster(table) {
+  const up = table.members.filter(m => m.state === 'up');
+  const rate = up.reduce((a, m) => a + m.batches_per_sec, 0);
+  $('cluster-summary').textContent = 'cluster "' + table.name + '": ' + up.length + ' members up, '
+      + rate.toFixed(1) + ' batches/s in all, as of ' + new Date(table.time).toLocaleTimeString();
+  const tbody = $('cluster-table').querySelector('tbody');
+  tbody.innerHTML = '';
+  for (const m of table.members) {
+    const tr = document.createElement('tr');
+    tr.className = m.state;
+    for (const [v, isNum] of [[m.node ?? '?'], [m.address], [m.role], [m.state], [m.loaders ?? '', true],
+      [m.augmenters ?? '', true], [fmt(m.batches), true], [m.batches_per_sec.toFixed(1), true]]) {
+      const td = document.createElement('td');
+      td.textContent = v;
+      if (isNum) td.className = 'num';
+      tr.appendChild(td);
+    }
+    tbody.appendChild(tr);
+  }
 }
 
 // ---- websocket: history, then live batches; a reconnect asks for what it missed ----
@@ -177,8 +202,9 @@ function connect() {
     } else if (m.type === 'layers') {
       addLayers(m.events, m.last_seq);
     } else if (m.type === 'status') {
+      const before = state.status && state.status.status;
       showStatus(m.status);
-      loadRuns();
+      if (m.status.status !== before) loadRuns();
     }
   };
   ws.onclose = () => {
@@ -259,6 +285,8 @@ async function select(id) {
   $('compare').value = '';
   setHash();
   $('run-title').textContent = id;
+  $('latest').textContent = '';
+  $('control-msg').textContent = '';
   for (const li of $('runs').children) li.className = li.dataset.run === id ? 'selected' : '';
   build();
   subscribe();
@@ -343,7 +371,7 @@ $('compare').onchange = async () => {
   const wanted = hash.get('run');
   const first = runs.find(r => r.id === wanted) || runs.find(r => r.live) || runs[0];
   connect();
-  if (['layers', 'net', 'config', 'launch'].includes(hash.get('tab'))) showTab(hash.get('tab'));
+  if (['layers', 'net', 'cluster', 'config', 'launch'].includes(hash.get('tab'))) showTab(hash.get('tab'));
   if (first) select(first.id);
   setInterval(loadRuns, 5000);
 })();
@@ -358,7 +386,7 @@ function showTab(tab) {
   state.tab = tab;
   if (state.run) setHash();
   for (const b of document.querySelectorAll('#tabs button')) b.className = b.dataset.tab === tab ? 'active' : '';
-  for (const t of ['charts', 'layers', 'net', 'config', 'launch']) $('tab-' + t).hidden = t !== tab;
+  for (const t of ['charts', 'layers', 'net', 'cluster', 'config', 'launch']) $('tab-' + t).hidden = t !== tab;
   if (tab === 'launch') loadConfigs();
   if (tab === 'layers') buildLayers();
   if (tab === 'net') loadNet();

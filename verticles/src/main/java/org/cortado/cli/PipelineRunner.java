@@ -8,8 +8,10 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.cortado.cluster.Cluster;
 import org.cortado.cluster.ClusterRun;
+import org.cortado.cluster.Members;
 import org.cortado.dashboard.DashboardVerticle;
 import org.cortado.dashboard.Runs;
+import org.cortado.engine.config.ClusterConfig;
 import org.cortado.engine.config.CortadoConfig;
 import org.cortado.engine.config.DashboardConfig;
 import org.cortado.engine.train.RunFolder;
@@ -34,17 +36,28 @@ final class PipelineRunner {
     /** As {@link #run(CortadoConfig, Path, RunFolder, Pipeline.Start, PrintWriter, PrintWriter)}; {@code cluster}: as a member of the config's cluster, whose workers load for it. */
     static int run(CortadoConfig config, Path configDir, RunFolder folder, Pipeline.Start start, boolean cluster, PrintWriter out,
                    PrintWriter err) throws Exception {
-        Vertx vertx = cluster ? Cluster.join(config.cluster()) : Vertx.vertx();
+        Cluster member = cluster ? Cluster.join(config.cluster(), start.log()) : null;
+        Vertx vertx = member != null ? member.vertx() : Vertx.vertx();
         PreparedRun run;
         try {
+            if (member != null) {
+                ClusterRun.refuseSecondRun(vertx, config.cluster());
+            }
             // The dashboard first: a port in use stops the run before any data is opened.
             DashboardVerticle dashboard = startDashboard(vertx, config.dashboard(), folder.dir().getParent(), configDir, out);
             run = PreparedRun.prepare(dashboard == null ? null : dashboard.runs(), config, configDir, folder, start);
-            if (cluster) {
-                ClusterRun.announce(vertx, run.ctx.addresses().run(), config.root().node().toString(), configDir, run.ctx.data())
+            if (member != null) {
+                String notice = member.notice(false);
+                if (notice != null) {
+                    start.log().accept(notice);
+                }
+                vertx.deployVerticle(new Members(member, run.ctx.addresses(), config.pipeline(), start.log()))
+                        .compose(x -> ClusterRun.announce(vertx, run.ctx.addresses().run(), config.root().node().toString(), configDir,
+                                run.ctx.data()))
                         .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-                out.println("cluster: \"" + config.cluster().name() + "\" joined at " + config.cluster().host()
-                        + "; workers join with: cortado worker --join " + config.cluster().host() + ":" + config.cluster().port());
+                out.println("cluster: \"" + config.cluster().name() + "\" joined at " + member.address()
+                        + "; workers join with: cortado worker --join " + member.address()
+                        + (config.cluster().name().equals(ClusterConfig.DEFAULT.name()) ? "" : " --cluster-name " + config.cluster().name()));
                 out.flush();
             }
         } catch (RuntimeException e) {

@@ -24,6 +24,7 @@ final class PreparedRun {
     final RunFolder folder;
     final Runs.LiveRun live;
     private final Runs runs;
+    private JsonObject members; // the last members table of a clustered run (on the data thread until the run ends)
 
     private PreparedRun(CortadoConfig config, RunContext ctx, RunFolder folder, Runs runs, Runs.LiveRun live) {
         this.runs = runs;
@@ -50,8 +51,9 @@ final class PreparedRun {
         CoordinatorVerticle.Result result = null;
         String failure = "interrupted";
         try {
-            Future<String> layers = live == null ? Future.succeededFuture()
-                    : Pipeline.listen(vertx, ctx, ctx.addresses().layers(), live.layers()::append);
+            Future<String> cluster = Pipeline.listen(vertx, ctx, ctx.addresses().cluster(), this::onCluster);
+            Future<String> layers = cluster.compose(c -> live == null ? Future.succeededFuture()
+                    : Pipeline.listen(vertx, ctx, ctx.addresses().layers(), live.layers()::append));
             Future<String> metrics = layers.compose(l -> Pipeline.listen(vertx, ctx, line -> {
                 onLine.accept(line);
                 if (live != null) {
@@ -59,7 +61,7 @@ final class PreparedRun {
                 }
             }));
             result = metrics.compose(id -> Pipeline.run(vertx, ctx)
-                            .eventually(() -> Future.join(vertx.undeploy(id),
+                            .eventually(() -> Future.join(vertx.undeploy(id), cluster.compose(vertx::undeploy),
                                     live == null ? Future.succeededFuture() : layers.compose(vertx::undeploy))))
                     .toCompletionStage().toCompletableFuture().get();
             return result;
@@ -78,11 +80,26 @@ final class PreparedRun {
             if (message != null) {
                 s.put("message", message);
             }
+            if (members != null) {
+                s.put("cluster", members);
+            }
             folder.writeStatus(s.encode());
             if (runs != null && live != null) {
                 runs.retire(live);
             }
         }
+    }
+
+    /**
+     * A clustered run's members table ({@code cluster.Members}, once a second): shown live by the
+     * dashboard and kept in {@code status.json}, for a dashboard of another process and after the run.
+     */
+    private void onCluster(JsonObject table) {
+        members = table;
+        if (live != null) {
+            live.setCluster(table);
+        }
+        folder.writeStatus(new JsonObject().put("status", "running").put("iter", ctx.startIter()).put("cluster", table).encode());
     }
 
     /** Asks the run to stop (it snapshots first). */

@@ -57,15 +57,20 @@ final class WorkerCommand implements Callable<Integer> {
         ClusterConfig c = new ClusterConfig(name, host, port, List.of(join), ClusterConfig.DEFAULT.heartbeatSeconds(),
                 ClusterConfig.DEFAULT.failureTimeoutSeconds());
         PrintWriter out = spec.commandLine().getOut();
-        Vertx vertx = Cluster.join(c);
-        out.println("worker: joined \"" + name + "\" via " + join + "; waiting for a run");
-        out.flush();
-        new Worker(vertx, loaders, augmenters, dataRoot, line -> {
+        java.util.function.Consumer<String> log = line -> {
             synchronized (out) {
                 out.println("worker: " + line);
                 out.flush();
             }
-        }).start();
+        };
+        Cluster member = Cluster.join(c, log);
+        Vertx vertx = member.vertx();
+        String notice = member.notice(true);
+        log.accept("joined \"" + name + "\" at " + member.address() + " (" + member.size() + " members); waiting for a run");
+        if (notice != null) {
+            log.accept(notice);
+        }
+        new Worker(member, loaders, augmenters, dataRoot, log).start();
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             vertx.close().toCompletionStage().toCompletableFuture().join();

@@ -41,7 +41,7 @@ public final class TransportBench {
         int port = 20000 + new java.util.Random().nextInt(20000);
         ClusterConfig c = new ClusterConfig("bench-" + ProcessHandle.current().pid(), "127.0.0.1", port,
                 List.of("127.0.0.1:" + port), 1, 8);
-        Vertx vertx = Cluster.join(c);
+        Vertx vertx = Cluster.join(c, s -> { }).vertx();
         TensorCodec.register(vertx.eventBus());
         Process peer = startPeer(c.name(), port);
         try {
@@ -148,7 +148,7 @@ public final class TransportBench {
     public static void main(String[] args) throws Exception {
         String name = args[0];
         int port = Integer.parseInt(args[1]);
-        Vertx vertx = Cluster.join(new ClusterConfig(name, "127.0.0.1", port + 1, List.of("127.0.0.1:" + port), 1, 8));
+        Vertx vertx = Cluster.join(new ClusterConfig(name, "127.0.0.1", port + 1, List.of("127.0.0.1:" + port), 1, 8), s -> { }).vertx();
         TensorCodec.register(vertx.eventBus());
         vertx.eventBus().<TensorMessage>consumer(ADDRESS, m -> m.reply(new JsonObject().put("ok", true)))
                 .completion().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);

@@ -34,6 +34,8 @@ import org.cortado.pipeline.TensorCodec;
  */
 public final class Worker {
     private final Vertx vertx;
+    private final String member;
+    private final String address;
     private final int loaders;
     private final int augmenters;
     private final Path dataRoot;
@@ -45,8 +47,16 @@ public final class Worker {
     private final List<String> deployments = new ArrayList<>();
     private TrainingData data;
 
-    public Worker(Vertx vertx, int loaders, int augmenters, Path dataRoot, Consumer<String> log) {
+    /** A worker on the member {@code cluster}. */
+    public Worker(Cluster cluster, int loaders, int augmenters, Path dataRoot, Consumer<String> log) {
+        this(cluster.vertx(), cluster.memberId(), cluster.address(), loaders, augmenters, dataRoot, log);
+    }
+
+    /** {@code member}, {@code address}: who it tells the coordinator it is. */
+    Worker(Vertx vertx, String member, String address, int loaders, int augmenters, Path dataRoot, Consumer<String> log) {
         this.vertx = vertx;
+        this.member = member;
+        this.address = address;
         this.loaders = loaders;
         this.augmenters = augmenters;
         this.dataRoot = dataRoot;
@@ -72,12 +82,16 @@ public final class Worker {
                     misses = 0;
                     idle = 0;
                     String run = m.body().getString("run");
+                    if (run.equals(current) && !deployments.isEmpty()) {
+                        // said every second: a coordinator that lost sight of this member (a split) learns of it again
+                        hello(run);
+                    }
                     if (!run.equals(current)) {
                         busy = true;
                         release().compose(v -> serve(m.body())).onComplete(r -> {
                             busy = false;
                             if (r.failed()) {
-                                String why = "worker " + node() + " cannot load for run " + run + ": " + r.cause().getMessage();
+                                String why = "worker " + Addresses.NODE + " cannot load for run " + run + ": " + r.cause().getMessage();
                                 log.accept(why);
                                 // the coordinator logs it once; the run goes on with the other members' loaders
                                 vertx.eventBus().send(new Addresses(run).coordinatorNotices(), new JsonObject().put("message", why));
@@ -99,8 +113,10 @@ public final class Worker {
                 });
     }
 
-    private String node() {
-        return java.lang.management.ManagementFactory.getRuntimeMXBean().getName();
+    /** Tells the coordinator this member serves {@code run} ({@link Members} logs it and shows it). */
+    private void hello(String run) {
+        vertx.eventBus().send(new Addresses(run).members(), new JsonObject().put("member", member).put("node", Addresses.NODE)
+                .put("address", address).put("loaders", loaders).put("augmenters", augmenters));
     }
 
     /** Opens the run's data and deploys the loaders and augmenters on its addresses. */
@@ -116,6 +132,7 @@ public final class Worker {
             return f.map(x -> {
                 current = run;
                 log.accept("serving run " + run + ": " + loaders + " loaders, " + augmenters + " augmenters");
+                hello(run);
                 return (Void) null;
             });
         });

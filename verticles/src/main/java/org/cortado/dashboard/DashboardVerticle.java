@@ -34,7 +34,7 @@ import org.cortado.engine.config.DashboardConfig;
  * {@code /metrics} in Prometheus' text format.
  *
  * <pre>
- *   GET  /api/runs                    the runs, newest first: id, name, status, iter, live
+ *   GET  /api/runs                    the runs, newest first: id, name, status, iter, live; "cluster": a clustered run's members
  *   GET  /api/runs/ID                 one run: status and its config
  *   GET  /api/runs/ID/net             its TRAIN net as a graph: layers, blob shapes, params, FLOPs (the run folder's net.json)
  *   GET  /api/runs/ID/metrics         its metric lines (?after=SEQ&amp;max=N; downsampled to about N, default 2000)
@@ -291,6 +291,9 @@ public final class DashboardVerticle extends VerticleBase {
                 .put("status", s.getString("status", "unknown")).put("iter", s.getLong("iter", 0L));
         if (s.containsKey("message")) {
             o.put("message", s.getString("message"));
+        }
+        if (s.getValue("cluster") instanceof JsonObject members) {
+            o.put("cluster", members);
         }
         JsonObject test = r.history().latestWith("test_accuracy");
         if (test != null) {

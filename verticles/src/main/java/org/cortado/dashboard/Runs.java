@@ -51,7 +51,7 @@ public final class Runs {
         /** Its per-layer stats ({@code layers.jsonl}), one line per sampled step. */
         MetricsHistory layers();
 
-        /** {@code {"status", "iter", "message"}}. */
+        /** {@code {"status", "iter", "message"}}, and {@code "cluster"}: a clustered run's members table. */
         JsonObject status();
 
         /** A number that changes whenever {@link #status} does. */
@@ -66,6 +66,7 @@ public final class Runs {
         private final MetricsHistory history = new MetricsHistory();
         private final MetricsHistory layers = new MetricsHistory(LAYER_LINES);
         private JsonObject status = new JsonObject().put("status", "running");
+        private JsonObject cluster;
         private long version;
 
         LiveRun(String id, Path folder, Addresses addresses) {
@@ -106,7 +107,16 @@ public final class Runs {
             if (last != null) {
                 s.put("iter", last.getLong("step"));
             }
+            if (cluster != null) {
+                s.put("cluster", cluster);
+            }
             return s;
+        }
+
+        /** A clustered run's members table, once a second ({@code cluster.Members}). */
+        public synchronized void setCluster(JsonObject table) {
+            cluster = table;
+            version++;
         }
 
         @Override

@@ -22,9 +22,17 @@ package org.cortado.pipeline;
  *   control                anyone → Coordinator               {"action": pause | resume | stop | snapshot} or {"action": lr, "lr": x}
  *   metrics                Coordinator → everyone (publish)   one JSON object per step, test pass and epoch
  *   layers                 Coordinator → everyone (publish)   per-layer stats, one object per sampled step
+ *   coordinator.nodes      cluster Members → Coordinator (request)  the batches each node has served so far
+ *   members                worker → cluster Members           a worker serves the run: {"member", "node", "address", "loaders", "augmenters"}
+ *   cluster                cluster Members → everyone (publish)  the members table, once a second
  * </pre>
  */
 public record Addresses(String run) {
+    /**
+     * This process's name on the cluster ({@code pid@host}): augmenters stamp it on the batches they
+     * send, so the coordinator can count what each node serves.
+     */
+    public static final String NODE = java.lang.management.ManagementFactory.getRuntimeMXBean().getName();
 
     private String a(String what) {
         return "cortado." + run + "." + what;
@@ -106,5 +114,17 @@ public record Addresses(String run) {
 
     public String metrics() {
         return a("metrics");
+    }
+
+    public String coordinatorNodes() {
+        return a("coordinator.nodes");
+    }
+
+    public String members() {
+        return a("members");
+    }
+
+    public String cluster() {
+        return a("cluster");
     }
 }

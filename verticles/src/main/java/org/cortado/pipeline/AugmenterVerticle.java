@@ -39,7 +39,7 @@ public final class AugmenterVerticle extends VerticleBase {
                     in.tensor("pixels").data());
             Augmenter a = ctx.data().source(phase).augmenter();
             Map<String, Tensor> batch = ctx.data().feed(raw, a);
-            TensorMessage out = new TensorMessage("batch", h.copy().put("n", ids.length));
+            TensorMessage out = new TensorMessage("batch", h.copy().put("n", ids.length).put("node", Addresses.NODE));
             out.put("data", batch.get(ctx.data().dataBlob())).put("label", batch.get(ctx.data().labelBlob()));
             out.putLongs("ids", ids);
             vertx.eventBus().send(ctx.addresses().coordinatorBatches(), out);

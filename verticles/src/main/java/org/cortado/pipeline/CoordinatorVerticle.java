@@ -97,6 +97,7 @@ public final class CoordinatorVerticle extends VerticleBase {
     private JsonObject pendingLine;
     private java.nio.file.Path lastSnapshot;
     private final java.util.Set<String> said = new java.util.HashSet<>();
+    private final Map<String, Long> servedByNode = new java.util.TreeMap<>(); // node -> batches used (train and test)
     private SequencedMap<String, List<Tensor>> lastWeights;
 
     public CoordinatorVerticle(RunContext ctx, Promise<Result> done) {
@@ -126,7 +127,8 @@ public final class CoordinatorVerticle extends VerticleBase {
                 bus.<JsonObject>consumer(a.coordinatorFailures(), m -> onFailure(m.body())).completion(),
                 bus.<JsonObject>consumer(a.coordinatorLayers(), m -> onLayers(m.body())).completion(),
                 bus.<JsonObject>consumer(a.coordinatorNotices(), m -> sayOnce(m.body().getString("message"))).completion(),
-                bus.<JsonObject>consumer(a.control(), this::onControl).completion()));
+                bus.<JsonObject>consumer(a.control(), this::onControl).completion(),
+                bus.<JsonObject>consumer(a.coordinatorNodes(), m -> m.reply(new JsonObject(new LinkedHashMap<>(servedByNode)))).completion()));
         return f.onSuccess(x -> vertx.runOnContext(v -> begin()));
     }
 
@@ -207,8 +209,14 @@ public final class CoordinatorVerticle extends VerticleBase {
             duplicates++;
             return;
         }
+        served(b);
         ready.put(pos, b);
         maybeStartStep();
+    }
+
+    /** Counts a batch used (not a duplicate) for the node that augmented it ({@link Addresses#NODE}). */
+    private void served(TensorMessage b) {
+        servedByNode.merge(b.header().getString("node", "?"), 1L, Long::sum);
     }
 
     // ---- steps ----
@@ -494,6 +502,7 @@ public final class CoordinatorVerticle extends VerticleBase {
             duplicates++;
             return;
         }
+        served(b);
         testReady.put(index, b);
         continueTest();
     }

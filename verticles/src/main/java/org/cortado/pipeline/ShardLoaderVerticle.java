@@ -15,6 +15,11 @@ import org.cortado.engine.net.Phase;
  */
 public final class ShardLoaderVerticle extends VerticleBase {
     private static final java.util.concurrent.atomic.AtomicInteger INSTANCES = new java.util.concurrent.atomic.AtomicInteger();
+    /**
+     * A raw batch goes to an augmenter of this node (every node that loads also augments): augmenting
+     * where it was read spreads the augmentation over the nodes, and the raw batch never crosses the wire.
+     */
+    private static final io.vertx.core.eventbus.DeliveryOptions LOCAL = new io.vertx.core.eventbus.DeliveryOptions().setLocalOnly(true);
     private final RunContext ctx;
     private final int instance = INSTANCES.getAndIncrement();
 
@@ -57,9 +62,9 @@ public final class ShardLoaderVerticle extends VerticleBase {
         out.putInts("labels", raw.labels()).putLongs("ids", raw.ids());
         long delay = ctx.hooks().delayMs(instance, phase, epoch, index, attempt);
         if (delay > 0) {
-            vertx.setTimer(delay, t -> vertx.eventBus().send(ctx.addresses().augmentBatches(), out));
+            vertx.setTimer(delay, t -> vertx.eventBus().send(ctx.addresses().augmentBatches(), out, LOCAL));
         } else {
-            vertx.eventBus().send(ctx.addresses().augmentBatches(), out);
+            vertx.eventBus().send(ctx.addresses().augmentBatches(), out, LOCAL);
         }
     }
 }

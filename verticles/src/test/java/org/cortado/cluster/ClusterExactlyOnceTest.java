@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import java.io.BufferedReader;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -39,9 +40,14 @@ class ClusterExactlyOnceTest {
         boolean said(String s) {
             return lines.stream().anyMatch(l -> l.contains(s));
         }
+
+        /** Its name on the cluster, {@code pid@host} (the same host as this JVM's). */
+        String node() {
+            return process.pid() + org.cortado.pipeline.Addresses.NODE.substring(org.cortado.pipeline.Addresses.NODE.indexOf('@'));
+        }
     }
 
-    private static WorkerProcess worker(String name, int port, int ownPort) throws Exception {
+    static WorkerProcess worker(String name, int port, int ownPort) throws Exception {
         List<String> cmd = JavaProcess.command(List.of("-Xmx512m"), "org.cortado.cli.Main", "worker",
                 "--join", "127.0.0.1:" + port, "--cluster-name", name, "--port", String.valueOf(ownPort));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
@@ -60,7 +66,7 @@ class ClusterExactlyOnceTest {
         return new WorkerProcess(p, lines);
     }
 
-    private static void await(double seconds, String what, java.util.function.BooleanSupplier c, List<WorkerProcess> ws)
+    static void await(double seconds, String what, java.util.function.BooleanSupplier c, List<WorkerProcess> ws)
             throws InterruptedException {
         long end = System.nanoTime() + (long) (seconds * 1e9);
         while (!c.getAsBoolean()) {
@@ -89,7 +95,9 @@ class ClusterExactlyOnceTest {
                 {"type": "SGD", "base_lr": 0.05, "momentum": 0.9, "lr_policy": "fixed", "max_iter": 39,
                  "test_interval": 0, "snapshot": 0}""", "{\"threads\": 1, \"loaders\": 0, \"request_timeout_ms\": 1500}");
         String name = config.cluster().name();
-        Vertx vertx = Cluster.join(config.cluster());
+        List<String> log = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Cluster member = Cluster.join(config.cluster(), log::add);
+        Vertx vertx = member.vertx();
         List<WorkerProcess> workers = new ArrayList<>();
         try {
             workers.add(worker(name, port, port + 1));
@@ -97,6 +105,7 @@ class ClusterExactlyOnceTest {
             await(60, "two workers to join", () -> workers.stream().allMatch(w -> w.said("waiting for a run")), workers);
 
             Map<Long, List<Long>> seen = new ConcurrentHashMap<>();
+            List<JsonObject> tables = new java.util.concurrent.CopyOnWriteArrayList<>();
             AtomicInteger batches = new AtomicInteger();
             RunContext.Hooks hooks = new RunContext.Hooks() {
                 @Override
@@ -119,11 +128,15 @@ class ClusterExactlyOnceTest {
             RunContext ctx = Pipeline.prepare(config, dir, folder, "cluster_" + port, new Pipeline.Start(null, null, hooks, s -> { }));
             CoordinatorVerticle.Result result;
             try {
+                vertx.eventBus().<JsonObject>consumer(ctx.addresses().cluster(), m -> tables.add(m.body()));
+                String members = vertx.deployVerticle(new Members(member, ctx.addresses(), config.pipeline(), log::add))
+                        .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
                 var announced = ClusterRun.announce(vertx, ctx.addresses().run(), config.root().node().toString(), dir, ctx.data())
                         .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
                 await(30, "both workers to serve the run", () -> workers.stream().allMatch(w -> w.said("serving run")), workers);
                 result = Pipeline.run(vertx, ctx).toCompletionStage().toCompletableFuture().get(180, TimeUnit.SECONDS);
                 announced.unregister();
+                vertx.undeploy(members).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
             } finally {
                 Pipeline.close(ctx);
                 folder.close();
@@ -139,6 +152,28 @@ class ClusterExactlyOnceTest {
             }
             double d = PipelineTesting.maxRelativeDifference(PipelineTesting.finalWeights(folder), PipelineTesting.reference(config, 39));
             assertTrue(d <= 1e-6, "the weights differ from an in-process run by " + d);
+
+            // The coordinator said who served and who left, and its members table counted each worker's batches.
+            String killed = workers.get(0).node();
+            assertEquals(2, log.stream().filter(l -> l.matches("cluster: worker \\d+@\\S+ at 127\\.0\\.0\\.1:\\d+ serves this run"
+                    + " with 1 loaders and 1 augmenters")).count(), "log: " + log);
+            assertTrue(log.stream().anyMatch(l -> l.startsWith("cluster: worker " + killed + " at ") && l.contains(" left (2 members);")
+                    && l.contains("requested again after pipeline.request_timeout_ms (1500 ms)")), "log: " + log);
+            JsonObject last = tables.getLast();
+            Map<String, JsonObject> rows = new java.util.HashMap<>();
+            last.getJsonArray("members").forEach(o -> rows.put(((JsonObject) o).getString("node", "?"), (JsonObject) o));
+            assertEquals("left", rows.get(killed).getString("state"), last.encodePrettily());
+            assertEquals("coordinator", rows.get(org.cortado.pipeline.Addresses.NODE).getString("role"));
+            assertEquals(0L, rows.get(org.cortado.pipeline.Addresses.NODE).getLong("batches"), "the coordinator has no loaders");
+            long served = 0;
+            for (WorkerProcess w : workers) {
+                assertEquals("worker", rows.get(w.node()).getString("role"), last.encodePrettily());
+                assertTrue(rows.get(w.node()).getLong("batches") > 0, "each worker served: " + last.encodePrettily());
+                served += rows.get(w.node()).getLong("batches");
+            }
+            assertTrue(served <= 39, "no batch counted twice: " + served);
+            assertTrue(tables.stream().anyMatch(t -> t.getJsonArray("members").stream()
+                    .anyMatch(o -> ((JsonObject) o).getDouble("batches_per_sec") > 0)), "a rate was shown");
         } finally {
             for (WorkerProcess w : workers) {
                 w.process().destroyForcibly();
@@ -154,7 +189,7 @@ class ClusterExactlyOnceTest {
                 {"type": "SGD", "base_lr": 0.05, "momentum": 0.9, "lr_policy": "fixed", "max_iter": 130,
                  "test_interval": 0, "snapshot": 0}""", "{\"threads\": 1, \"request_timeout_ms\": 1500}");
         String name = config.cluster().name();
-        Vertx vertx = Cluster.join(config.cluster());
+        Vertx vertx = Cluster.join(config.cluster(), s -> { }).vertx();
         List<WorkerProcess> workers = new ArrayList<>();
         try {
             Map<Long, List<Long>> seen = new ConcurrentHashMap<>();

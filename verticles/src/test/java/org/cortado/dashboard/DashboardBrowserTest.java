@@ -86,6 +86,12 @@ class DashboardBrowserTest {
         return browser.findElement(By.id(id)).getText();
     }
 
+    private static io.vertx.core.json.JsonObject member(String node, String address, String role, String state, int loaders,
+                                                        long batches, double rate) {
+        return new io.vertx.core.json.JsonObject().put("node", node).put("address", address).put("role", role).put("state", state)
+                .put("loaders", loaders).put("augmenters", loaders).put("batches", batches).put("batches_per_sec", rate);
+    }
+
     @Test
     void watchesPausesRetunesAndStopsARun() throws Exception {
         Path config = DashboardTesting.config(dir, 1_000_000, "{\"port\": 0}");
@@ -99,6 +105,16 @@ class DashboardBrowserTest {
         }
         Files.writeString(earlier.resolve("metrics.jsonl"), lines);
         Files.setLastModifiedTime(earlier.resolve("config.json"), java.nio.file.attribute.FileTime.fromMillis(0));
+        // A clustered run of another process: its members table is in its status.json.
+        Path clustered = Files.createDirectories(dir.resolve("runs").resolve("clustered-20260101-000100"));
+        Files.writeString(clustered.resolve("config.json"), "{\"version\": 1}");
+        Files.writeString(clustered.resolve("status.json"), new io.vertx.core.json.JsonObject().put("status", "finished").put("iter", 50)
+                .put("cluster", new io.vertx.core.json.JsonObject().put("name", "cortado").put("time", 1767225660000L).put("members",
+                        new io.vertx.core.json.JsonArray()
+                                .add(member("101@a", "10.0.0.1:5701", "coordinator", "up", 1, 40, 12.5))
+                                .add(member("202@b", "10.0.0.2:5701", "worker", "up", 2, 900, 30.0))
+                                .add(member("303@c", "10.0.0.3:5701", "worker", "left", 2, 77, 0.0)))).encode());
+        Files.setLastModifiedTime(clustered.resolve("config.json"), java.nio.file.attribute.FileTime.fromMillis(1000));
         var t = new DashboardTesting.Training("train", config.toString(), "--runs", dir.resolve("runs").toString());
         String base = t.url();
         String id = Path.of(t.runFolder()).getFileName().toString();
@@ -154,6 +170,22 @@ class DashboardBrowserTest {
             assertTrue(text("net-summary").contains("parameters"), text("net-summary"));
             screenshot("dashboard-net");
 
+            // The clustered run: a Cluster tab with its members, the one that left greyed.
+            assertTrue(browser.findElement(By.id("tab-button-cluster")).getDomAttribute("hidden") != null, "no Cluster tab for this run");
+            browser.findElement(By.cssSelector("#tabs button[data-tab=charts]")).click(); // (the fake run has no net.json)
+            browser.findElement(By.cssSelector("#runs li[data-run='clustered-20260101-000100']")).click();
+            waitUpTo(20).until(b -> b.findElement(By.id("tab-button-cluster")).isDisplayed());
+            browser.findElement(By.id("tab-button-cluster")).click();
+            waitUpTo(20).until(b -> b.findElements(By.cssSelector("#cluster-table tbody tr")).size() == 3);
+            assertTrue(text("cluster-summary").startsWith("cluster \"cortado\": 2 members up, 42.5 batches/s in all"), text("cluster-summary"));
+            var rows = browser.findElements(By.cssSelector("#cluster-table tbody tr"));
+            assertEquals("202@b 10.0.0.2:5701 worker up 2 2 900 30.0", rows.get(1).getText());
+            assertEquals("left", rows.get(2).getDomAttribute("class"));
+            screenshot("dashboard-cluster");
+            browser.findElement(By.cssSelector("#runs li[data-run='" + id + "']")).click();
+            waitUpTo(20).until(b -> !b.findElement(By.id("tab-button-cluster")).isDisplayed() && text("status").equals("running"));
+            assertTrue(browser.findElement(By.id("tab-charts")).isDisplayed(), "back on the charts");
+
             assertEquals(java.util.List.of(), severe(), "no errors in the browser's console (the launch below logs its 400)");
 
             // Launch a config with errors: each problem shows with its JSON path, and nothing starts.
@@ -170,7 +202,7 @@ class DashboardBrowserTest {
             assertTrue(errors.contains("net.layers[1].kernel_size"), errors);
             screenshot("dashboard-launch-errors");
             try (var folders = Files.list(dir.resolve("runs"))) {
-                assertEquals(2, folders.count(), "the refused config started nothing");
+                assertEquals(3, folders.count(), "the refused config started nothing");
             }
 
             browser.findElement(By.cssSelector("#tabs button[data-tab=charts]")).click();
