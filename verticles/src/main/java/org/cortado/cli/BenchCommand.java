@@ -58,6 +58,13 @@ final class BenchCommand implements Callable<Integer> {
             + " copying the same bytes: --rounds rounds of --iters batches of --mib MiB (CONFIG is not read)")
     boolean clusterTransport;
 
+    @Option(names = "--cluster-workers", description = "what a second worker process adds to the input rate of a coordinator that"
+            + " loads nothing itself (an augmentation-heavy config such as conf/fashion-mnist-heavy-augment-cluster.json)")
+    boolean clusterWorkers;
+
+    @Option(names = "--seconds", defaultValue = "10", description = "seconds per measured window with --cluster-workers (default: ${DEFAULT-VALUE})")
+    int seconds;
+
     @Option(names = "--mib", defaultValue = "1", description = "MiB per batch with --cluster-transport (default: ${DEFAULT-VALUE})")
     int mib;
 
@@ -69,6 +76,15 @@ final class BenchCommand implements Callable<Integer> {
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
+
+    /** {@code {coordinator, worker...}} cores busy as a JSON array. */
+    private static ArrayNode json(double[] busy) {
+        ArrayNode a = new ObjectMapper().createArrayNode();
+        for (double b : busy) {
+            a.add(b);
+        }
+        return a;
+    }
 
     private static String convBackend() {
         if (!org.cortado.engine.ops.Conv.dnnlEnabled()) {
@@ -110,6 +126,38 @@ final class BenchCommand implements Callable<Integer> {
                 throw e;
             } catch (Exception e) {
                 throw new org.cortado.engine.CortadoException("bench --cluster-transport: " + e.getMessage(), e);
+            }
+        }
+        if (clusterWorkers) {
+            if (batch > 0 || rounds < 1 || seconds < 1 || pipeline || dashboard) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                        "--cluster-workers takes the config's batch size, --rounds >= 1, --seconds >= 1, and not --pipeline or --dashboard");
+            }
+            try {
+                PrintWriter out = spec.commandLine().getOut();
+                CortadoConfig cfg = PipelineBench.config(config, 100_000_000, threads, "pipeline.loaders=0");
+                var r = org.cortado.cluster.ScaleBench.run(cfg, config.toAbsolutePath().getParent(), rounds, seconds, out);
+                out.printf("input rate with two workers / one, median over %d rounds: %.2fx on %d cores%n", rounds, r.medianRatio(),
+                        Runtime.getRuntime().availableProcessors());
+                if (json) {
+                    var o = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode().put("rounds", rounds)
+                            .put("seconds", seconds).put("ratio", r.medianRatio()).put("cores", Runtime.getRuntime().availableProcessors());
+                    var arr = o.putArray("per_round");
+                    for (int i = 0; i < r.one().size(); i++) {
+                        var round = arr.addObject();
+                        round.set("two_workers_cores_busy", json(r.busyTwo().get(i)));
+                        round.put("one_worker_steps_per_sec", r.one().get(i)).put("two_workers_steps_per_sec", r.two().get(i))
+                                .put("one_worker_data_wait", r.waitOne().get(i)).put("two_workers_data_wait", r.waitTwo().get(i))
+                                .set("one_worker_cores_busy", json(r.busyOne().get(i)));
+                    }
+                    out.println(o);
+                }
+                out.flush();
+                return 0;
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new org.cortado.engine.CortadoException("bench --cluster-workers: " + e.getMessage(), e);
             }
         }
         if (dashboard) {

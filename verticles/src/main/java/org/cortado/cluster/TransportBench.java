@@ -45,8 +45,12 @@ public final class TransportBench {
         TensorCodec.register(vertx.eventBus());
         Process peer = startPeer(c.name(), port);
         try {
-            String ready = peer.inputReader().readLine();
-            if (ready == null || !ready.startsWith("ready ")) {
+            var said = peer.inputReader();
+            String ready = said.readLine();
+            while (ready != null && !ready.startsWith("ready ")) { // (JVM options may make the JVM say things first)
+                ready = said.readLine();
+            }
+            if (ready == null) {
                 throw new IllegalStateException("the peer JVM did not start (said: " + ready + ")");
             }
             int tcpPort = Integer.parseInt(ready.substring(6).trim());

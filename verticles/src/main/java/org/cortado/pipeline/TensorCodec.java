@@ -1,8 +1,10 @@
 package org.cortado.pipeline;
 
+import io.netty.buffer.ByteBuf;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.MessageCodec;
+import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.json.JsonObject;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -30,6 +32,10 @@ import java.util.SequencedMap;
  *     count x element, little-endian
  * </pre>
  * A frame of another magic or a newer version is rejected with a message saying so.
+ *
+ * <p>The frame is written straight into the event bus's buffer and read straight out of the one it
+ * receives (through Vert.x's {@code BufferInternal}, whose heap array Netty exposes): each tensor is
+ * copied once on each side, as a socket write and read copy it, not three times.
  */
 public final class TensorCodec implements MessageCodec<TensorMessage, TensorMessage> {
     public static final String NAME = "cortado-tensor";
@@ -43,15 +49,30 @@ public final class TensorCodec implements MessageCodec<TensorMessage, TensorMess
 
     @Override
     public void encodeToWire(Buffer buffer, TensorMessage m) {
-        byte[] frame = encode(m);
-        buffer.appendIntLE(frame.length);
-        buffer.appendBytes(frame);
+        Frame f = new Frame(m);
+        buffer.appendIntLE(f.size);
+        int at = buffer.length();
+        if (buffer instanceof BufferInternal internal && internal.unwrap().hasArray()) {
+            // Straight into the buffer's heap array: one copy of the tensors, as a socket write makes.
+            ByteBuf bb = internal.unwrap();
+            bb.ensureWritable(f.size);
+            f.write(ByteBuffer.wrap(bb.array(), bb.arrayOffset() + bb.writerIndex(), f.size).slice());
+            bb.writerIndex(bb.writerIndex() + f.size);
+        } else {
+            ByteBuffer b = ByteBuffer.allocate(f.size);
+            f.write(b);
+            buffer.setBytes(at, b.flip());
+        }
     }
 
     @Override
     public TensorMessage decodeFromWire(int pos, Buffer buffer) {
         int length = buffer.getIntLE(pos);
-        return decode(buffer.getBytes(pos + 4, pos + 4 + length));
+        if (buffer instanceof BufferInternal internal && internal.unwrap().hasArray()) {
+            ByteBuf bb = internal.unwrap();
+            return decode(ByteBuffer.wrap(bb.array(), bb.arrayOffset() + pos + 4, length).slice()); // Netty get* indices are absolute
+        }
+        return decode(ByteBuffer.wrap(buffer.getBytes(pos + 4, pos + 4 + length)));
     }
 
     @Override
@@ -71,54 +92,79 @@ public final class TensorCodec implements MessageCodec<TensorMessage, TensorMess
 
     /** The frame of {@code m}, without the leading length. */
     public static byte[] encode(TensorMessage m) {
-        byte[] kind = m.kind().getBytes(StandardCharsets.UTF_8);
-        byte[] header = m.header().encode().getBytes(StandardCharsets.UTF_8);
-        long size = 4 + 2 + 2 + kind.length + 4 + header.length + 4;
-        for (var e : m.arrays().entrySet()) {
-            var a = e.getValue();
-            size += 2 + e.getKey().getBytes(StandardCharsets.UTF_8).length + 2 + 4L * a.shape().length
-                    + (long) a.count() * a.dtype().size;
-        }
-        if (size > Integer.MAX_VALUE - 16) {
-            throw new IllegalArgumentException("message " + m.kind() + " of " + size + " bytes is too large for one frame");
-        }
-        ByteBuffer b = ByteBuffer.allocate((int) size).order(ByteOrder.LITTLE_ENDIAN);
-        b.putInt(MAGIC).putShort((short) VERSION);
-        b.putShort((short) kind.length).put(kind);
-        b.putInt(header.length).put(header);
-        b.putInt(m.arrays().size());
-        for (var e : m.arrays().entrySet()) {
-            byte[] name = e.getKey().getBytes(StandardCharsets.UTF_8);
-            var a = e.getValue();
-            b.putShort((short) name.length).put(name);
-            b.put((byte) a.dtype().code).put((byte) a.shape().length);
-            for (int d : a.shape()) {
-                b.putInt(d);
-            }
-            int n = a.count();
-            switch (a.dtype()) {
-                case F32 -> {
-                    b.asFloatBuffer().put((float[]) a.data(), 0, n);
-                    b.position(b.position() + 4 * n);
-                }
-                case U8 -> b.put((byte[]) a.data(), 0, n);
-                case I32 -> {
-                    b.asIntBuffer().put((int[]) a.data(), 0, n);
-                    b.position(b.position() + 4 * n);
-                }
-                case I64 -> {
-                    b.asLongBuffer().put((long[]) a.data(), 0, n);
-                    b.position(b.position() + 8 * n);
-                }
-            }
-        }
+        Frame f = new Frame(m);
+        ByteBuffer b = ByteBuffer.allocate(f.size);
+        f.write(b);
         return b.array();
+    }
+
+    /** A message's frame: its size worked out first, so it can be written in one pass where it goes. */
+    private static final class Frame {
+        final TensorMessage m;
+        final byte[] kind;
+        final byte[] header;
+        final int size;
+
+        Frame(TensorMessage m) {
+            this.m = m;
+            kind = m.kind().getBytes(StandardCharsets.UTF_8);
+            header = m.header().encode().getBytes(StandardCharsets.UTF_8);
+            long size = 4 + 2 + 2 + kind.length + 4 + header.length + 4;
+            for (var e : m.arrays().entrySet()) {
+                var a = e.getValue();
+                size += 2 + e.getKey().getBytes(StandardCharsets.UTF_8).length + 2 + 4L * a.shape().length
+                        + (long) a.count() * a.dtype().size;
+            }
+            if (size > Integer.MAX_VALUE - 16) {
+                throw new IllegalArgumentException("message " + m.kind() + " of " + size + " bytes is too large for one frame");
+            }
+            this.size = (int) size;
+        }
+
+        /** Writes the frame at {@code b}'s position ({@code b} has room for {@link #size} bytes). */
+        void write(ByteBuffer b) {
+            b.order(ByteOrder.LITTLE_ENDIAN);
+            b.putInt(MAGIC).putShort((short) VERSION);
+            b.putShort((short) kind.length).put(kind);
+            b.putInt(header.length).put(header);
+            b.putInt(m.arrays().size());
+            for (var e : m.arrays().entrySet()) {
+                byte[] name = e.getKey().getBytes(StandardCharsets.UTF_8);
+                var a = e.getValue();
+                b.putShort((short) name.length).put(name);
+                b.put((byte) a.dtype().code).put((byte) a.shape().length);
+                for (int d : a.shape()) {
+                    b.putInt(d);
+                }
+                int n = a.count();
+                switch (a.dtype()) {
+                    case F32 -> {
+                        b.asFloatBuffer().put((float[]) a.data(), 0, n);
+                        b.position(b.position() + 4 * n);
+                    }
+                    case U8 -> b.put((byte[]) a.data(), 0, n);
+                    case I32 -> {
+                        b.asIntBuffer().put((int[]) a.data(), 0, n);
+                        b.position(b.position() + 4 * n);
+                    }
+                    case I64 -> {
+                        b.asLongBuffer().put((long[]) a.data(), 0, n);
+                        b.position(b.position() + 8 * n);
+                    }
+                }
+            }
+        }
     }
 
     /** Reads a frame written by {@link #encode}. */
     public static TensorMessage decode(byte[] frame) {
-        ByteBuffer b = ByteBuffer.wrap(frame).order(ByteOrder.LITTLE_ENDIAN);
-        if (frame.length < 6 || b.getInt() != MAGIC) {
+        return decode(ByteBuffer.wrap(frame));
+    }
+
+    /** Reads the frame in {@code b} (from its position to its limit). */
+    private static TensorMessage decode(ByteBuffer b) {
+        b.order(ByteOrder.LITTLE_ENDIAN);
+        if (b.remaining() < 6 || b.getInt() != MAGIC) {
             throw new IllegalArgumentException("not a Cortado tensor frame (bad magic)");
         }
         int version = Short.toUnsignedInt(b.getShort());

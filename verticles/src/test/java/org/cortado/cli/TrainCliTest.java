@@ -214,6 +214,21 @@ class TrainCliTest {
     }
 
     @Test
+    void benchClusterWorkersMeasuresOneWorkerThenTwo() throws Exception {
+        CliTest.Run r = CliTest.cli("bench", config.toString(), "--cluster-workers", "--rounds", "1", "--seconds", "1", "--json");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("round 1: steps/s with one worker"), r.out());
+        JsonNode round = new ObjectMapper().readTree(r.lastLine()).path("per_round").get(0);
+        assertTrue(round.path("one_worker_steps_per_sec").asDouble() > 0 && round.path("two_workers_steps_per_sec").asDouble() > 0,
+                r.lastLine());
+        assertEquals(2, round.path("one_worker_cores_busy").size(), "the coordinator and the worker");
+        assertEquals(3, round.path("two_workers_cores_busy").size(), "the coordinator and both workers");
+        assertTrue(round.path("one_worker_cores_busy").get(1).asDouble() > 0, "the worker worked: " + r.lastLine());
+        assertEquals(round.path("two_workers_steps_per_sec").asDouble() / round.path("one_worker_steps_per_sec").asDouble(),
+                new ObjectMapper().readTree(r.lastLine()).path("ratio").asDouble(), 1e-9);
+    }
+
+    @Test
     void resumeFindsAMeanFileGivenRelativeToTheConfig() throws Exception {
         Path confDir = dir.resolve("with-mean");
         java.nio.file.Files.createDirectories(confDir);
