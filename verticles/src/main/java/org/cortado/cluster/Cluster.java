@@ -136,11 +136,6 @@ public final class Cluster {
         return manager.getHazelcastInstance();
     }
 
-    /** This member's id in the cluster: its Hazelcast member UUID. */
-    public String memberId() {
-        return hazelcast().getCluster().getLocalMember().getUuid().toString();
-    }
-
     /** The port this member listens on: {@code cluster.port}, or a later one when that was taken. */
     public int port() {
         return hazelcast().getCluster().getLocalMember().getAddress().getPort();

@@ -34,7 +34,6 @@ import org.cortado.pipeline.TensorCodec;
  */
 public final class Worker {
     private final Vertx vertx;
-    private final String member;
     private final String address;
     private final int loaders;
     private final int augmenters;
@@ -49,13 +48,12 @@ public final class Worker {
 
     /** A worker on the member {@code cluster}. */
     public Worker(Cluster cluster, int loaders, int augmenters, Path dataRoot, Consumer<String> log) {
-        this(cluster.vertx(), cluster.memberId(), cluster.address(), loaders, augmenters, dataRoot, log);
+        this(cluster.vertx(), cluster.address(), loaders, augmenters, dataRoot, log);
     }
 
-    /** {@code member}, {@code address}: who it tells the coordinator it is. */
-    Worker(Vertx vertx, String member, String address, int loaders, int augmenters, Path dataRoot, Consumer<String> log) {
+    /** {@code address}: the member address it tells the coordinator it serves from. */
+    Worker(Vertx vertx, String address, int loaders, int augmenters, Path dataRoot, Consumer<String> log) {
         this.vertx = vertx;
-        this.member = member;
         this.address = address;
         this.loaders = loaders;
         this.augmenters = augmenters;
@@ -115,8 +113,8 @@ public final class Worker {
 
     /** Tells the coordinator this member serves {@code run} ({@link Members} logs it and shows it). */
     private void hello(String run) {
-        vertx.eventBus().send(new Addresses(run).members(), new JsonObject().put("member", member).put("node", Addresses.NODE)
-                .put("address", address).put("loaders", loaders).put("augmenters", augmenters));
+        vertx.eventBus().send(new Addresses(run).members(), new JsonObject().put("node", Addresses.NODE).put("address", address)
+                .put("loaders", loaders).put("augmenters", augmenters));
     }
 
     /** Opens the run's data and deploys the loaders and augmenters on its addresses. */

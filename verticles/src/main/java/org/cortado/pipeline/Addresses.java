@@ -23,7 +23,7 @@ package org.cortado.pipeline;
  *   metrics                Coordinator → everyone (publish)   one JSON object per step, test pass and epoch
  *   layers                 Coordinator → everyone (publish)   per-layer stats, one object per sampled step
  *   coordinator.nodes      cluster Members → Coordinator (request)  the batches each node has served so far
- *   members                worker → cluster Members           a worker serves the run: {"member", "node", "address", "loaders", "augmenters"}
+ *   members                worker → cluster Members           a worker serves the run: {"node", "address", "loaders", "augmenters"}
  *   cluster                cluster Members → everyone (publish)  the members table, once a second
  * </pre>
  */
