@@ -171,7 +171,7 @@ class ClusterExactlyOnceTest {
                 assertTrue(rows.get(w.node()).getLong("batches") > 0, "each worker served: " + last.encodePrettily());
                 served += rows.get(w.node()).getLong("batches");
             }
-            assertTrue(served <= 39, "no batch counted twice: " + served);
+            assertTrue(served <= 39, "no batch counted twice: " + served + " in " + last.encodePrettily() + "\nlog: " + log);
             assertTrue(tables.stream().anyMatch(t -> t.getJsonArray("members").stream()
                     .anyMatch(o -> ((JsonObject) o).getDouble("batches_per_sec") > 0)), "a rate was shown");
         } finally {

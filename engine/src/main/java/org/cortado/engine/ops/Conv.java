@@ -82,7 +82,7 @@ public final class Conv {
                                float[] x, float[] w, float[] bias, float[] y, Workspace ws) {
         DnnlConv plan = ws.dnnl(n, g, outC, group, bias != null);
         if (plan != null) {
-            plan.forward(par.threads(), x, w, bias, y);
+            plan.forward(par, x, w, bias, y);
             return;
         }
         final int m = outC / group;
@@ -134,7 +134,7 @@ public final class Conv {
                                 Workspace ws) {
         DnnlConv plan = ws.dnnl(n, g, outC, group, db != null);
         if (plan != null) {
-            plan.backward(par.threads(), x, w, dy, dw, db, dx, ws.dws.get(0, plan.scratchFloats()));
+            plan.backward(par, x, w, dy, dw, db, dx, ws.dws.get(0, plan.scratchFloats()));
             return;
         }
         final int m = outC / group;

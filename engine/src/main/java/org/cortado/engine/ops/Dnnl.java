@@ -30,6 +30,8 @@ final class Dnnl {
     static final int TAG_NCHW = 5; // also oihw: the plain row-major tag for 4 dims
     static final int TAG_GOIHW = 6; // the plain tag for 5 dims
     static final int TAG_X = 2; // the plain tag for 1 dim
+    static final int TAG_NCHW8C = 102; // dnnl_aBcd8b: blocks of 8 channels
+    static final int TAG_NCHW16C = 78; // dnnl_aBcd16b: blocks of 16 channels
     static final int FORWARD_TRAINING = 64;
     static final int CONVOLUTION_DIRECT = 1;
     static final int QUERY_SRC_MD = 129;

@@ -13,9 +13,10 @@ import java.util.List;
  * cross-correlation; {@code dw}/{@code db} accumulated, {@code dx} overwritten).
  *
  * <p>oneDNN picks its own (blocked) layouts for activations and weights. Our tensors are plain
- * {@code float[]} NCHW arrays on the heap, so every call copies its operands into native buffers in
- * the plain layout, reorders them into oneDNN's layouts, runs the primitive and reorders and copies
- * the result back. The native buffers are shared by all plans ({@link #SLOTS}, grown on demand), so
+ * {@code float[]} NCHW arrays on the heap, so every call moves its operands into native buffers in
+ * oneDNN's layouts, runs the primitive and moves the result back: activations in nChw8c/nChw16c are
+ * transposed straight between heap and native memory in one pass ({@link BlockedLayout}); other
+ * operands are copied in the plain layout and reordered by oneDNN. The native buffers are shared by all plans ({@link #SLOTS}, grown on demand), so
  * native memory is bounded by the largest convolution of the process, not the sum over layers; calls
  * are serialized (each one already uses all compute threads).
  *
@@ -70,16 +71,23 @@ final class DnnlConv {
     private Backward bwd;
     private MemorySegment[] bwdPds;
 
-    /** An operand of one primitive: its memory in the plain layout and, when oneDNN chose another, in that one. */
+    /**
+     * An operand of one primitive: its memory in the plain layout and, when oneDNN chose another, in
+     * that one. {@code block} is 8 or 16 when the chosen layout is nChw8c or nChw16c without padding
+     * (then {@link BlockedLayout} copies straight between the heap and {@code internal}; {@code nchw}
+     * holds N, C, H and W), else 0.
+     */
     private record Operand(MemorySegment user, MemorySegment internal, Step reorder, int userSlot, int intSlot,
-                           long userBytes, long intBytes) {
+                           long userBytes, long intBytes, int block, int[] nchw) {
         /** The memory the primitive reads or writes. */
         MemorySegment used() {
             return internal != null ? internal : user;
         }
 
         void bind() {
-            Dnnl.setHandle(user, SLOTS.get(userSlot, userBytes));
+            if (block == 0) {
+                Dnnl.setHandle(user, SLOTS.get(userSlot, userBytes));
+            }
             if (internal != null) {
                 Dnnl.setHandle(internal, SLOTS.get(intSlot, intBytes));
             }
@@ -181,9 +189,9 @@ final class DnnlConv {
             fb = null;
             return;
         }
-        fx = operand(xMd, Dnnl.queryMd(fwdPd, Dnnl.QUERY_SRC_MD), true, X_USER, X_INT, xFloats);
-        fw = operand(wMd, Dnnl.queryMd(fwdPd, Dnnl.QUERY_WEIGHTS_MD), true, W_USER, W_INT, wFloats);
-        fy = operand(yMd, Dnnl.queryMd(fwdPd, Dnnl.QUERY_DST_MD), false, Y_USER, Y_INT, yFloats);
+        fx = operand(xMd, Dnnl.queryMd(fwdPd, Dnnl.QUERY_SRC_MD), true, X_USER, X_INT, xFloats, xDims());
+        fw = operand(wMd, Dnnl.queryMd(fwdPd, Dnnl.QUERY_WEIGHTS_MD), true, W_USER, W_INT, wFloats, null);
+        fy = operand(yMd, Dnnl.queryMd(fwdPd, Dnnl.QUERY_DST_MD), false, Y_USER, Y_INT, yFloats, yDims());
         fb = bias ? memory(bMd) : null;
         List<Object> args = new ArrayList<>(List.of(Dnnl.ARG_SRC, fx.used(), Dnnl.ARG_WEIGHTS, fw.used(),
                 Dnnl.ARG_DST, fy.used()));
@@ -217,9 +225,9 @@ final class DnnlConv {
                     + g + " (group " + group + ")");
         }
         bwdPds = new MemorySegment[] {wPd, dPd};
-        Operand wx = operand(xMd, Dnnl.queryMd(wPd, Dnnl.QUERY_SRC_MD), true, X_USER, X_INT, xFloats);
-        Operand wdy = operand(yMd, Dnnl.queryMd(wPd, Dnnl.QUERY_DIFF_DST_MD), true, Y_USER, Y_INT, yFloats);
-        Operand wdw = operand(wMd, Dnnl.queryMd(wPd, Dnnl.QUERY_DIFF_WEIGHTS_MD), false, DW_USER, DW_INT, wFloats);
+        Operand wx = operand(xMd, Dnnl.queryMd(wPd, Dnnl.QUERY_SRC_MD), true, X_USER, X_INT, xFloats, xDims());
+        Operand wdy = operand(yMd, Dnnl.queryMd(wPd, Dnnl.QUERY_DIFF_DST_MD), true, Y_USER, Y_INT, yFloats, yDims());
+        Operand wdw = operand(wMd, Dnnl.queryMd(wPd, Dnnl.QUERY_DIFF_WEIGHTS_MD), false, DW_USER, DW_INT, wFloats, null);
         MemorySegment wdb = bias ? memory(bMd) : null;
         List<Object> wargs = new ArrayList<>(List.of(Dnnl.ARG_SRC, wx.used(), Dnnl.ARG_DIFF_DST, wdy.used(),
                 Dnnl.ARG_DIFF_WEIGHTS, wdw.used()));
@@ -230,9 +238,9 @@ final class DnnlConv {
         // When both passes want dy in the same layout, the data pass reads what the weights pass reordered.
         MemorySegment ddyMd = Dnnl.queryMd(dPd, Dnnl.QUERY_DIFF_DST_MD);
         boolean dyShared = Dnnl.mdEqual(Dnnl.queryMd(wPd, Dnnl.QUERY_DIFF_DST_MD), ddyMd);
-        Operand ddy = operand(yMd, ddyMd, true, Y_USER, dyShared ? Y_INT : DY_INT2, yFloats);
-        Operand dw = operand(wMd, Dnnl.queryMd(dPd, Dnnl.QUERY_WEIGHTS_MD), true, W_USER, W_INT, wFloats);
-        Operand ddx = operand(xMd, Dnnl.queryMd(dPd, Dnnl.QUERY_DIFF_SRC_MD), false, X_USER, DX_INT, xFloats);
+        Operand ddy = operand(yMd, ddyMd, true, Y_USER, dyShared ? Y_INT : DY_INT2, yFloats, yDims());
+        Operand dw = operand(wMd, Dnnl.queryMd(dPd, Dnnl.QUERY_WEIGHTS_MD), true, W_USER, W_INT, wFloats, null);
+        Operand ddx = operand(xMd, Dnnl.queryMd(dPd, Dnnl.QUERY_DIFF_SRC_MD), false, X_USER, DX_INT, xFloats, xDims());
         Step data = step(dPd, List.of(Dnnl.ARG_DIFF_DST, ddy.used(), Dnnl.ARG_WEIGHTS, dw.used(),
                 Dnnl.ARG_DIFF_SRC, ddx.used()));
         bwd = new Backward(weights, wx, wdy, wdw, wdb, data, ddy, dw, ddx, dyShared);
@@ -271,12 +279,13 @@ final class DnnlConv {
      * primitive descriptor); {@code input} says which way the reorder goes.
      */
     private Operand operand(MemorySegment userMd, MemorySegment chosen, boolean input, int userSlot, int intSlot,
-                            long floats) {
+                            long floats, int[] nchw) {
         MemorySegment user = memory(userMd);
         long userBytes = floats * Float.BYTES;
         if (Dnnl.mdEqual(userMd, chosen)) {
-            return new Operand(user, null, null, userSlot, intSlot, userBytes, 0);
+            return new Operand(user, null, null, userSlot, intSlot, userBytes, 0, 0, null);
         }
+        int block = nchw == null ? 0 : blockOf(chosen, nchw);
         MemorySegment internal = memory(chosen);
         MemorySegment rpd = pd(input ? Dnnl.reorderPd(nat.arena, userMd, chosen)
                 : Dnnl.reorderPd(nat.arena, chosen, userMd));
@@ -285,12 +294,37 @@ final class DnnlConv {
         }
         Step reorder = step(rpd, input ? List.of(Dnnl.ARG_FROM, user, Dnnl.ARG_TO, internal)
                 : List.of(Dnnl.ARG_FROM, internal, Dnnl.ARG_TO, user));
-        return new Operand(user, internal, reorder, userSlot, intSlot, userBytes, Dnnl.mdSize(chosen));
+        return new Operand(user, internal, reorder, userSlot, intSlot, userBytes, Dnnl.mdSize(chosen), block, nchw);
     }
 
-    /** Copies {@code src} into the operand's plain buffer and reorders it into the primitive's layout. */
-    private static void load(Operand op, float[] src, long floats) {
+    /** N, C, H and W of x and of y. */
+    private int[] xDims() {
+        return new int[] {n, g.c(), g.h(), g.w()};
+    }
+
+    private int[] yDims() {
+        return new int[] {n, outC, g.outH(), g.outW()};
+    }
+
+    /** 8 or 16 when {@code chosen} is nChw8c or nChw16c of these dims with no padded block, else 0. */
+    private int blockOf(MemorySegment chosen, int[] nchw) {
+        for (int b : new int[] {8, 16}) {
+            if (nchw[1] % b == 0
+                    && Dnnl.mdEqual(chosen, md(b == 8 ? Dnnl.TAG_NCHW8C : Dnnl.TAG_NCHW16C, nchw[0], nchw[1], nchw[2], nchw[3]))) {
+                return b;
+            }
+        }
+        return 0;
+    }
+
+    /** Puts {@code src} (NCHW) into the memory the primitive reads, in the primitive's layout. */
+    private static void load(Parallel par, Operand op, float[] src, long floats) {
         op.bind();
+        if (op.block() > 0) {
+            int[] d = op.nchw();
+            BlockedLayout.toBlocked(par, src, SLOTS.get(op.intSlot(), op.intBytes()), d[0], d[1], d[2] * d[3], op.block());
+            return;
+        }
         MemorySegment.copy(src, 0, SLOTS.get(op.userSlot(), op.userBytes()), ValueLayout.JAVA_FLOAT, 0,
                 Math.toIntExact(floats));
         if (op.reorder() != null) {
@@ -298,12 +332,18 @@ final class DnnlConv {
         }
     }
 
-    /** Reorders the primitive's result into the operand's plain buffer. */
-    private static MemorySegment result(Operand op) {
+    /** Copies the primitive's result into {@code dst} (NCHW). */
+    private static void store(Parallel par, Operand op, float[] dst, long floats) {
+        if (op.block() > 0) {
+            int[] d = op.nchw();
+            BlockedLayout.fromBlocked(par, SLOTS.get(op.intSlot(), op.intBytes()), dst, d[0], d[1], d[2] * d[3], op.block());
+            return;
+        }
         if (op.reorder() != null) {
             op.reorder().run();
         }
-        return SLOTS.get(op.userSlot(), op.userBytes());
+        MemorySegment.copy(SLOTS.get(op.userSlot(), op.userBytes()), ValueLayout.JAVA_FLOAT, 0, dst, 0,
+                Math.toIntExact(floats));
     }
 
     private static void bindBias(MemorySegment memory) {
@@ -313,11 +353,11 @@ final class DnnlConv {
     // ---- the passes ----
 
     /** {@code y = conv(x, w) + b} ({@code b} may be null only when the plan was made without bias). */
-    void forward(int threads, float[] x, float[] w, float[] b, float[] y) {
+    void forward(Parallel par, float[] x, float[] w, float[] b, float[] y) {
         synchronized (LOCK) {
-            OpenMp.setThreads(threads);
-            load(fx, x, xFloats);
-            load(fw, w, wFloats);
+            OpenMp.setThreads(par.threads());
+            load(par, fx, x, xFloats);
+            load(par, fw, w, wFloats);
             fy.bind();
             if (bias) {
                 SLOTS.reserve(B_USER, (long) outC * Float.BYTES);
@@ -325,8 +365,7 @@ final class DnnlConv {
                 MemorySegment.copy(b, 0, SLOTS.get(B_USER, 0), ValueLayout.JAVA_FLOAT, 0, outC);
             }
             fwd.run();
-            MemorySegment out = result(fy);
-            MemorySegment.copy(out, ValueLayout.JAVA_FLOAT, 0, y, 0, Math.toIntExact(yFloats));
+            store(par, fy, y, yFloats);
         }
     }
 
@@ -334,14 +373,14 @@ final class DnnlConv {
      * Backward: {@code dw += dW}, {@code db += dB} (either may be null to skip; {@code db} must be null
      * when the plan was made without bias), {@code dx = dX} (null to skip).
      */
-    void backward(int threads, float[] x, float[] w, float[] dy, float[] dw, float[] db, float[] dx,
+    void backward(Parallel par, float[] x, float[] w, float[] dy, float[] dw, float[] db, float[] dx,
                   float[] scratch) {
         synchronized (LOCK) {
             Backward p = backwardPlan();
-            OpenMp.setThreads(threads);
+            OpenMp.setThreads(par.threads());
             if (dw != null || db != null) {
-                load(p.wx(), x, xFloats);
-                load(p.wdy(), dy, yFloats);
+                load(par, p.wx(), x, xFloats);
+                load(par, p.wdy(), dy, yFloats);
                 p.wdw().bind();
                 if (bias) {
                     SLOTS.reserve(B_USER, (long) outC * Float.BYTES);
@@ -349,8 +388,7 @@ final class DnnlConv {
                 }
                 p.weights().run();
                 if (dw != null) {
-                    MemorySegment grad = result(p.wdw());
-                    MemorySegment.copy(grad, ValueLayout.JAVA_FLOAT, 0, scratch, 0, Math.toIntExact(wFloats));
+                    store(par, p.wdw(), scratch, wFloats);
                     Elementwise.axpy((int) wFloats, 1f, scratch, 0, dw, 0);
                 }
                 if (db != null) {
@@ -359,20 +397,15 @@ final class DnnlConv {
                 }
             }
             if (dx != null) {
-                if (dw == null && db == null) {
-                    load(p.ddy(), dy, yFloats);
+                if ((dw != null || db != null) && p.dyShared()) {
+                    p.ddy().bind(); // the weights pass left dy where this pass reads it, in its layout
                 } else {
-                    // dy is already in the plain buffer, and in the shared layout when dyShared.
-                    p.ddy().bind();
-                    if (!p.dyShared() && p.ddy().reorder() != null) {
-                        p.ddy().reorder().run();
-                    }
+                    load(par, p.ddy(), dy, yFloats);
                 }
-                load(p.dw(), w, wFloats);
+                load(par, p.dw(), w, wFloats);
                 p.ddx().bind();
                 p.data().run();
-                MemorySegment out = result(p.ddx());
-                MemorySegment.copy(out, ValueLayout.JAVA_FLOAT, 0, dx, 0, Math.toIntExact(xFloats));
+                store(par, p.ddx(), dx, xFloats);
             }
         }
     }
@@ -380,9 +413,11 @@ final class DnnlConv {
     /** The implementations oneDNN chose: forward, and backward weights/data once backward has run. */
     String implementations() {
         synchronized (LOCK) {
+            int block = Math.max(fx.block(), fy.block());
             return "forward " + Dnnl.implementation(fwdPd) + (bwdPds == null ? ""
                     : ", backward weights " + Dnnl.implementation(bwdPds[0]) + ", backward data "
-                    + Dnnl.implementation(bwdPds[1]));
+                    + Dnnl.implementation(bwdPds[1]))
+                    + (block == 0 ? "" : "; activations copied to and from nChw" + block + "c in one pass");
         }
     }
 

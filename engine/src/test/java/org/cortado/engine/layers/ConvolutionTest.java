@@ -101,6 +101,37 @@ class ConvolutionTest {
         new GradientChecker().checkAll(conv, list(x), list(new Blob("y")));
     }
 
+    /**
+     * Channel counts that are multiples of 8 and 16, where oneDNN keeps activations in nChw8c/nChw16c
+     * and they are copied to and from the heap in one pass ({@code BlockedLayout}): dense, depthwise
+     * (MobileNet's blocks) and grouped, forward against the definition and gradients against central
+     * differences.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "\"num_output\":16,\"kernel_size\":3,\"pad\":1",
+        "\"num_output\":16,\"kernel_size\":3,\"stride\":2,\"pad\":1,\"group\":16",
+        "\"num_output\":32,\"kernel_size\":1",
+        "\"num_output\":32,\"kernel_size\":3,\"group\":2,\"bias_term\":false"})
+    void channelBlockedActivationsMatchTheDefinitionAndCentralDifferences(String fields) {
+        Convolution conv = (Convolution) layer("Convolution", "conv", fields + "," + FILLERS);
+        Blob x = random("x", 2, 16, 6, 5);
+        Blob y = new Blob("y");
+        conv.setUp(list(x), list(y));
+        conv.reshape(list(x), list(y));
+        conv.forward(list(x), list(y));
+        if (org.cortado.engine.ops.Conv.dnnlEnabled()) {
+            org.junit.jupiter.api.Assertions.assertTrue(conv.implementation().contains("in one pass"), conv.implementation());
+        }
+        var j = conv.config().json();
+        int s = j.ints("stride").length > 0 ? j.ints("stride")[0] : 1;
+        int p = j.ints("pad").length > 0 ? j.ints("pad")[0] : 0;
+        Blob bias = conv.params().size() > 1 ? conv.params().get(1) : null;
+        float[] expected = direct(x, conv.params().get(0), bias, j.getInt("group", 1), s, p, 1, y.dim(2), y.dim(3));
+        assertArrayEquals(expected, y.data().toArray(), 1e-4f);
+        new GradientChecker().checkAll(layer("Convolution", "conv", fields + "," + FILLERS), list(x), list(new Blob("y")));
+    }
+
     /** Images too large to batch side by side: one image per GEMM, written straight into NCHW. */
     @Test
     void largeImagesTakeTheOneImagePerGemmPath() {
