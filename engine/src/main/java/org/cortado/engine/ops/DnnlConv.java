@@ -287,6 +287,9 @@ final class DnnlConv {
         }
         int block = nchw == null ? 0 : blockOf(chosen, nchw);
         MemorySegment internal = memory(chosen);
+        if (block > 0) { // BlockedLayout moves it: no plain buffer, no reorder
+            return new Operand(user, internal, null, userSlot, intSlot, userBytes, Dnnl.mdSize(chosen), block, nchw);
+        }
         MemorySegment rpd = pd(input ? Dnnl.reorderPd(nat.arena, userMd, chosen)
                 : Dnnl.reorderPd(nat.arena, chosen, userMd));
         if (rpd == null) {
@@ -294,7 +297,7 @@ final class DnnlConv {
         }
         Step reorder = step(rpd, input ? List.of(Dnnl.ARG_FROM, user, Dnnl.ARG_TO, internal)
                 : List.of(Dnnl.ARG_FROM, internal, Dnnl.ARG_TO, user));
-        return new Operand(user, internal, reorder, userSlot, intSlot, userBytes, Dnnl.mdSize(chosen), block, nchw);
+        return new Operand(user, internal, reorder, userSlot, intSlot, userBytes, Dnnl.mdSize(chosen), 0, null);
     }
 
     /** N, C, H and W of x and of y. */
