@@ -14,6 +14,7 @@ import java.util.Set;
 import org.cortado.engine.WeightsException;
 import org.cortado.engine.config.Json;
 import org.cortado.engine.ops.Elementwise;
+import org.cortado.engine.ops.Updates;
 import org.cortado.engine.tensor.Blob;
 import org.cortado.engine.tensor.Shapes;
 import org.cortado.engine.tensor.Tensor;
@@ -224,40 +225,39 @@ public final class Solver {
             Elementwise.scale(n, 1f / config.iterSize(), g, 0);
         }
         float a = rate * p.lrMult();
-        // Regularize (AdamW: decoupled, on the weights).
         float decay = config.weightDecay() * p.decayMult();
-        if (decay != 0 && config.type() == SolverConfig.Type.ADAMW) {
-            float shrink = a * decay;
-            for (int i = 0; i < n; i++) {
-                w[i] -= shrink * w[i];
-            }
-        } else if (decay != 0) {
-            switch (config.regularization()) {
-                case L2 -> Elementwise.axpy(n, decay, w, 0, g, 0);
-                case L1 -> {
-                    for (int i = 0; i < n; i++) {
-                        g[i] += decay * sign(w[i]);
-                    }
-                }
-            }
-        }
-        // ComputeUpdateValue, then data -= update.
+        boolean l1 = config.regularization() == SolverConfig.Regularization.L1;
         float mu = config.momentum();
         float delta = config.delta();
         switch (config.type()) {
-            case SGD -> {
-                for (int i = 0; i < n; i++) {
-                    h[i] = mu * h[i] + a * g[i];
-                    w[i] -= h[i];
-                }
+            case SGD, NESTEROV -> Updates.sgd(n, a, mu, decay, l1, config.type() == SolverConfig.Type.NESTEROV, w, g, h);
+            case ADAM, ADAMW -> {
+                float mu2 = config.momentum2();
+                long t = iter + 1;
+                // Caffe computes the correction in double and rounds it to float.
+                float correction = (float) (Math.sqrt(1 - Math.pow(mu2, t)) / (1 - Math.pow(mu, t)));
+                Updates.adam(n, a, a * correction, mu, mu2, delta, decay, l1,
+                        config.type() == SolverConfig.Type.ADAMW, w, g, h, h2);
             }
-            case NESTEROV -> {
-                for (int i = 0; i < n; i++) {
-                    float previous = h[i];
-                    h[i] = mu * h[i] + a * g[i];
-                    w[i] -= (1 + mu) * h[i] - mu * previous;
+            default -> {
+                if (decay != 0) {
+                    switch (config.regularization()) {
+                        case L2 -> Elementwise.axpy(n, decay, w, 0, g, 0);
+                        case L1 -> {
+                            for (int i = 0; i < n; i++) {
+                                g[i] += decay * sign(w[i]);
+                            }
+                        }
+                    }
                 }
+                otherRule(n, a, mu, delta, w, g, h, h2);
             }
+        }
+    }
+
+    /** ComputeUpdateValue, then data -= update, for AdaGrad, RMSProp and AdaDelta. */
+    private void otherRule(int n, float a, float mu, float delta, float[] w, float[] g, float[] h, float[] h2) {
+        switch (config.type()) {
             case ADAGRAD -> {
                 for (int i = 0; i < n; i++) {
                     h[i] += g[i] * g[i];
@@ -279,18 +279,7 @@ public final class Solver {
                     w[i] -= a * d;
                 }
             }
-            case ADAM, ADAMW -> {
-                float mu2 = config.momentum2();
-                long t = iter + 1;
-                // Caffe computes the correction in double and rounds it to float.
-                float correction = (float) (Math.sqrt(1 - Math.pow(mu2, t)) / (1 - Math.pow(mu, t)));
-                float step = a * correction;
-                for (int i = 0; i < n; i++) {
-                    h[i] = (1 - mu) * g[i] + mu * h[i];
-                    h2[i] = (1 - mu2) * (g[i] * g[i]) + mu2 * h2[i];
-                    w[i] -= step * (h[i] / ((float) Math.sqrt(h2[i]) + delta));
-                }
-            }
+            default -> throw new IllegalStateException("not an AdaGrad/RMSProp/AdaDelta solver: " + config.type());
         }
     }
 

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The GPU checks, in one go, on a machine with an NVIDIA GPU, CUDA's nvcc and PyTorch but no Java:
+#   1. every kernel against its CPU op (CudaOpsTest and the other kernels tests; a missing GPU fails);
+#   2. GEMM throughput against torch.mm, float32 and TF32, side by side.
+# Usage, with kernels/target/gpu-bundle.tar.xz from kernels/gpu/bundle.sh carried along:
+#   kernels/gpu/check.sh [RESULTS_DIR]
+set -uo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+bundle=$root/kernels/target/gpu-bundle
+if [ ! -d "$bundle" ]; then
+  [ -f "$bundle.tar.xz" ] || { echo "check.sh: no $bundle(.tar.xz); build it with kernels/gpu/bundle.sh" >&2; exit 2; }
+  tar -C "$root/kernels/target" -xJf "$bundle.tar.xz"
+fi
+results=${1:-$root/kernels/target/gpu-results}
+mkdir -p "$results"
+java=$bundle/java/bin/java
+cp="$(printf '%s:' "$bundle"/lib/*.jar)$bundle/test-classes"  # the console launcher expands no wildcards
+jvm=(--enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xss4m -Xmx8g)
+status=0
+
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$results/gpu.txt"
+echo "== kernel tests"
+(cd "$root/kernels" && CORTADO_REQUIRE_GPU=1 "$java" "${jvm[@]}" -jar "$bundle/junit-console.jar" execute \
+  -cp "$cp" --select-package org.cortado.kernels --details=tree --disable-banner \
+  --reports-dir "$results/junit") 2>&1 | tee "$results/tests.txt" | grep -vE '^\s*$' | tail -60
+[ "${PIPESTATUS[0]}" = 0 ] || status=1
+
+echo "== GEMM against torch.mm"
+"$java" "${jvm[@]}" -cp "$cp" org.cortado.kernels.GemmBench 2048 4096 >"$results/gemm-cortado.json" || status=1
+python3 "$root/kernels/gpu/torch_gemm.py" 2048 4096 >"$results/gemm-torch.json" || status=1
+python3 - "$results/gemm-cortado.json" "$results/gemm-torch.json" <<'PY' | tee "$results/gemm.txt"
+import json, sys
+ours = {(r["n"], r["precision"]): r for r in map(json.loads, open(sys.argv[1]))}
+torch = {(r["n"], r["precision"]): r for r in map(json.loads, open(sys.argv[2]))}
+for key in sorted(ours):
+    o, t = ours[key], torch.get(key)
+    if t:
+        print(f"n={key[0]} {key[1]}: Cortado {o['tflops']:.1f} TFLOP/s, torch.mm {t['tflops']:.1f} TFLOP/s, "
+              f"ratio {o['tflops'] / t['tflops']:.2f}")
+PY
+exit $status

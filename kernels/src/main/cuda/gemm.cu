@@ -1,0 +1,204 @@
+// GEMM. CPU op: org.cortado.engine.ops.Gemm (row-major C = alpha * op(A) * op(B) + beta * C, op(A) m x k,
+// op(B) k x n, leading dimensions are the row strides as stored), batched over blockIdx.z with element
+// strides sA, sB, sC between the matrices of one launch (0 shares a matrix, e.g. a convolution's weights).
+//
+// gemm_f32_{nn,nt,tn,tt}: float32 on the CUDA cores. 128x128 tiles of C per block of 256 threads, k in
+// steps of 8 through shared memory, double-buffered (the next tile's loads are in flight while the
+// current one is multiplied), 8x8 outputs per thread as two 4x4 quads 64 apart, so the shared-memory
+// reads are float4 and conflict-free. Loads are bounds-checked, so any m, n, k and leading dimension work.
+//
+// gemm_tf32_{nn,nt,tn,tt}: the same product on the tensor cores (wmma m16n16k8, inputs rounded to TF32,
+// accumulated in float32); about 1e-3 relative error, as PyTorch's allow_tf32.
+#include "common.cuh"
+#include <mma.h>
+
+namespace {
+
+constexpr int BM = 128, BN = 128, BK = 8;
+
+// Element (r, c) of op(A) (r < m, c < k) or of op(B) (r < k, c < n); 0 outside.
+template <bool T>
+__device__ __forceinline__ float at(const float* __restrict__ X, int ld, int rows, int cols, int r, int c) {
+  if (r >= rows || c >= cols) return 0.f;
+  return T ? X[(long)c * ld + r] : X[(long)r * ld + c];
+}
+
+// The 4 elements of the A tile (128 x 8) this thread loads, as (row, kk) pairs. Consecutive threads read
+// consecutive addresses: along k when A is stored m x k, along m when it is stored transposed.
+template <bool TA>
+__device__ __forceinline__ void a_slot(int tid, int i, int& r, int& kk) {
+  if (TA) { r = tid & 127; kk = (tid >> 7) + 2 * i; } else { kk = tid & 7; r = (tid >> 3) + 32 * i; }
+}
+template <bool TB>
+__device__ __forceinline__ void b_slot(int tid, int i, int& kk, int& c) {
+  if (TB) { kk = tid & 7; c = (tid >> 3) + 32 * i; } else { c = tid & 127; kk = (tid >> 7) + 2 * i; }
+}
+
+template <bool TA, bool TB>
+__device__ __forceinline__ void gemm_f32(int m, int n, int k, float alpha, const float* __restrict__ A, int lda,
+                                         long sA, const float* __restrict__ B, int ldb, long sB, float beta,
+                                         float* __restrict__ C, int ldc, long sC) {
+  __shared__ __align__(16) float As[2][BK][BM];
+  __shared__ __align__(16) float Bs[2][BK][BN];
+  A += blockIdx.z * sA;
+  B += blockIdx.z * sB;
+  C += blockIdx.z * sC;
+  const int tid = threadIdx.x;
+  const int m0 = blockIdx.y * BM, n0 = blockIdx.x * BN;
+  const int tx = tid & 15, ty = tid >> 4;
+  float acc[8][8];
+#pragma unroll
+  for (int i = 0; i < 8; i++)
+#pragma unroll
+    for (int j = 0; j < 8; j++) acc[i][j] = 0.f;
+
+  float ra[4], rb[4];
+  const int tiles = (k + BK - 1) / BK;
+  auto load = [&](int k0) {
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+      int r, kk, c;
+      a_slot<TA>(tid, i, r, kk);
+      ra[i] = at<TA>(A, lda, m, k, m0 + r, k0 + kk);
+      b_slot<TB>(tid, i, kk, c);
+      rb[i] = at<TB>(B, ldb, k, n, k0 + kk, n0 + c);
+    }
+  };
+  auto store = [&](int buf) {
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+      int r, kk, c;
+      a_slot<TA>(tid, i, r, kk);
+      As[buf][kk][r] = ra[i];
+      b_slot<TB>(tid, i, kk, c);
+      Bs[buf][kk][c] = rb[i];
+    }
+  };
+  if (tiles > 0) {
+    load(0);
+    store(0);
+  }
+  __syncthreads();
+  for (int t = 0; t < tiles; t++) {
+    const int buf = t & 1;
+    if (t + 1 < tiles) load((t + 1) * BK);
+#pragma unroll
+    for (int kk = 0; kk < BK; kk++) {
+      float4 a0 = *reinterpret_cast<const float4*>(&As[buf][kk][ty * 4]);
+      float4 a1 = *reinterpret_cast<const float4*>(&As[buf][kk][ty * 4 + 64]);
+      float4 b0 = *reinterpret_cast<const float4*>(&Bs[buf][kk][tx * 4]);
+      float4 b1 = *reinterpret_cast<const float4*>(&Bs[buf][kk][tx * 4 + 64]);
+      const float a[8] = {a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w};
+      const float b[8] = {b0.x, b0.y, b0.z, b0.w, b1.x, b1.y, b1.z, b1.w};
+#pragma unroll
+      for (int i = 0; i < 8; i++)
+#pragma unroll
+        for (int j = 0; j < 8; j++) acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
+    }
+    if (t + 1 < tiles) store(buf ^ 1);
+    __syncthreads();
+  }
+#pragma unroll
+  for (int i = 0; i < 8; i++) {
+    int r = m0 + ty * 4 + (i & 3) + (i >> 2) * 64;
+    if (r >= m) continue;
+#pragma unroll
+    for (int j = 0; j < 8; j++) {
+      int c = n0 + tx * 4 + (j & 3) + (j >> 2) * 64;
+      if (c >= n) continue;
+      float* p = C + (long)r * ldc + c;
+      *p = beta == 0.f ? alpha * acc[i][j] : alpha * acc[i][j] + beta * *p;
+    }
+  }
+}
+
+// ---- TF32 on the tensor cores ----
+constexpr int TBM = 128, TBN = 128, TBK = 32;
+constexpr int AS_LD = TBK + 4, BS_LD = TBN + 4;  // padded rows; multiples of 4 as wmma needs for float
+
+template <bool TA, bool TB>
+__device__ __forceinline__ void gemm_tf32(int m, int n, int k, float alpha, const float* __restrict__ A, int lda,
+                                          long sA, const float* __restrict__ B, int ldb, long sB, float beta,
+                                          float* __restrict__ C, int ldc, long sC) {
+  using namespace nvcuda;
+  __shared__ __align__(128) float As[TBM * AS_LD];
+  __shared__ __align__(128) float Bs[TBK * BS_LD];
+  __shared__ __align__(128) float Cs[8][16 * 16];
+  A += blockIdx.z * sA;
+  B += blockIdx.z * sB;
+  C += blockIdx.z * sC;
+  const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
+  const int m0 = blockIdx.y * TBM, n0 = blockIdx.x * TBN;
+  const int wm = (warp >> 2) * 64, wn = (warp & 3) * 32;  // 2 x 4 warps, each 64 x 32 of C
+  wmma::fragment<wmma::accumulator, 16, 16, 8, float> acc[4][2];
+#pragma unroll
+  for (int i = 0; i < 4; i++)
+#pragma unroll
+    for (int j = 0; j < 2; j++) wmma::fill_fragment(acc[i][j], 0.f);
+
+  for (int k0 = 0; k0 < k; k0 += TBK) {
+    // A tile 128 x 32 and B tile 32 x 128: 16 elements each per thread, consecutive threads along the
+    // stored rows.
+#pragma unroll 4
+    for (int i = 0; i < 16; i++) {
+      int idx = tid + i * 256;
+      int r, kk;
+      if (TA) { r = idx & 127; kk = idx >> 7; } else { kk = idx & 31; r = idx >> 5; }
+      As[r * AS_LD + kk] = wmma::__float_to_tf32(at<TA>(A, lda, m, k, m0 + r, k0 + kk));
+      int c;
+      if (TB) { kk = idx & 31; c = idx >> 5; } else { c = idx & 127; kk = idx >> 7; }
+      Bs[kk * BS_LD + c] = wmma::__float_to_tf32(at<TB>(B, ldb, k, n, k0 + kk, n0 + c));
+    }
+    __syncthreads();
+#pragma unroll
+    for (int ks = 0; ks < TBK; ks += 8) {
+      wmma::fragment<wmma::matrix_a, 16, 16, 8, wmma::precision::tf32, wmma::row_major> fa[4];
+      wmma::fragment<wmma::matrix_b, 16, 16, 8, wmma::precision::tf32, wmma::row_major> fb[2];
+#pragma unroll
+      for (int i = 0; i < 4; i++) wmma::load_matrix_sync(fa[i], As + (wm + i * 16) * AS_LD + ks, AS_LD);
+#pragma unroll
+      for (int j = 0; j < 2; j++) wmma::load_matrix_sync(fb[j], Bs + ks * BS_LD + wn + j * 16, BS_LD);
+#pragma unroll
+      for (int i = 0; i < 4; i++)
+#pragma unroll
+        for (int j = 0; j < 2; j++) wmma::mma_sync(acc[i][j], fa[i], fb[j], acc[i][j]);
+    }
+    __syncthreads();
+  }
+  // Each warp writes its fragments through its own 16 x 16 scratch, applying alpha and beta.
+#pragma unroll
+  for (int i = 0; i < 4; i++) {
+#pragma unroll
+    for (int j = 0; j < 2; j++) {
+      wmma::store_matrix_sync(Cs[warp], acc[i][j], 16, wmma::mem_row_major);
+      __syncwarp();
+      for (int e = lane; e < 256; e += 32) {
+        int r = m0 + wm + i * 16 + (e >> 4), c = n0 + wn + j * 16 + (e & 15);
+        if (r < m && c < n) {
+          float* p = C + (long)r * ldc + c;
+          float v = alpha * Cs[warp][e];
+          *p = beta == 0.f ? v : v + beta * *p;
+        }
+      }
+      __syncwarp();
+    }
+  }
+}
+
+}  // namespace
+
+#define CORTADO_GEMM(name, impl, TA, TB, minBlocks)                                                          \
+  extern "C" __global__ void __launch_bounds__(256, minBlocks)                                               \
+      name(int m, int n, int k, float alpha, const float* __restrict__ A, int lda, long sA,                  \
+           const float* __restrict__ B, int ldb, long sB, float beta, float* __restrict__ C, int ldc, long sC) { \
+    impl<TA, TB>(m, n, k, alpha, A, lda, sA, B, ldb, sB, beta, C, ldc, sC);                                  \
+  }
+
+CORTADO_GEMM(gemm_f32_nn, gemm_f32, false, false, 2)
+CORTADO_GEMM(gemm_f32_nt, gemm_f32, false, true, 2)
+CORTADO_GEMM(gemm_f32_tn, gemm_f32, true, false, 2)
+CORTADO_GEMM(gemm_f32_tt, gemm_f32, true, true, 2)
+CORTADO_GEMM(gemm_tf32_nn, gemm_tf32, false, false, 1)
+CORTADO_GEMM(gemm_tf32_nt, gemm_tf32, false, true, 1)
+CORTADO_GEMM(gemm_tf32_tn, gemm_tf32, true, false, 1)
+CORTADO_GEMM(gemm_tf32_tt, gemm_tf32, true, true, 1)

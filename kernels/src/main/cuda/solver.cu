@@ -1,0 +1,44 @@
+// Fused solver updates: regularization, the update rule and w -= update in one pass over a parameter.
+// CPU op: org.cortado.engine.ops.Updates (what org.cortado.engine.solver.Solver runs per parameter), with
+// the same float arithmetic in the same order. g is the (already iter_size-normalized) gradient; decay is
+// weight_decay * decay_mult; l1 selects L1 instead of L2; a is the lr times lr_mult.
+
+__device__ __forceinline__ float regularized(float g, float w, float decay, int l1) {
+  if (decay == 0.f) return g;
+  if (l1) return g + decay * (float)((w > 0.f) - (w < 0.f));
+  return fmaf(decay, w, g);
+}
+
+// SGD with momentum, Caffe's form: h = mu*h + a*g; w -= h. Nesterov: w -= (1+mu)*h_new - mu*h_old.
+extern "C" __global__ void sgd_update(long n, float a, float mu, float decay, int l1, int nesterov,
+                                      float* __restrict__ w, const float* __restrict__ g, float* __restrict__ h) {
+  for (long i = (long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long)blockDim.x * gridDim.x) {
+    float gi = regularized(g[i], w[i], decay, l1);
+    float prev = h[i];
+    float hi = mu * prev + a * gi;
+    h[i] = hi;
+    w[i] -= nesterov ? (1 + mu) * hi - mu * prev : hi;
+  }
+}
+
+// Adam: h = (1-mu)*g + mu*h; h2 = (1-mu2)*g^2 + mu2*h2; w -= step * h / (sqrt(h2) + delta), step = a times
+// the bias correction (computed on the host in double, as Caffe does). adamw: decoupled decay
+// w -= a*decay*w first, and g is not regularized.
+extern "C" __global__ void adam_update(long n, float a, float step, float mu, float mu2, float delta, float decay,
+                                       int l1, int adamw, float* __restrict__ w, const float* __restrict__ g,
+                                       float* __restrict__ h, float* __restrict__ h2) {
+  for (long i = (long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long)blockDim.x * gridDim.x) {
+    float wi = w[i];
+    float gi = g[i];
+    if (adamw) {
+      wi -= (a * decay) * wi;
+    } else {
+      gi = regularized(gi, wi, decay, l1);
+    }
+    float m1 = (1 - mu) * gi + mu * h[i];
+    float m2 = (1 - mu2) * (gi * gi) + mu2 * h2[i];
+    h[i] = m1;
+    h2[i] = m2;
+    w[i] = wi - step * (m1 / (sqrtf(m2) + delta));
+  }
+}

@@ -1,0 +1,461 @@
+package org.cortado.kernels;
+
+import org.cortado.engine.ops.ConvGeom;
+import org.cortado.engine.ops.Pooling;
+
+/**
+ * The engine's ops on one GPU. Each method names the CPU op it computes; {@code CudaOpsTest} runs both on
+ * random inputs and compares. Arguments are checked ({@link KernelArgs}) before anything launches.
+ * Launches are asynchronous on the device's stream; downloads wait for them. Call on the device's thread.
+ */
+public final class CudaOps {
+    /** How a GEMM multiplies: float32 on the CUDA cores, or TF32 on the tensor cores (about 1e-3 relative). */
+    public enum Precision { F32, TF32 }
+
+    private static final int THREADS = 256;
+    private final CudaDevice device;
+    private final int maxBlocks;
+
+    public CudaOps(CudaDevice device) {
+        this.device = device;
+        this.maxBlocks = Math.max(1, device.multiprocessors()) * 32;
+    }
+
+    public CudaDevice device() {
+        return device;
+    }
+
+    private int blocks(long n) {
+        return (int) Math.max(1, Math.min(maxBlocks, (n + THREADS - 1) / THREADS));
+    }
+
+    private void loop(String kernel, long n, Object... args) {
+        if (n > 0) {
+            device.launch(kernel, blocks(n), 1, 1, THREADS, args);
+        }
+    }
+
+    private static void sameDevice(CudaDevice d, DeviceArray... arrays) {
+        for (DeviceArray a : arrays) {
+            if (a != null && a.device() != d) {
+                throw new IllegalArgumentException("a device array of another GPU");
+            }
+        }
+    }
+
+    // ---- GEMM: org.cortado.engine.ops.Gemm ----
+
+    /** {@code C = alpha * op(A) * op(B) + beta * C}, row-major (Gemm.gemm). */
+    public void gemm(Precision p, boolean transA, boolean transB, int m, int n, int k, float alpha,
+                     DeviceArray a, long aOff, int lda, DeviceArray b, long bOff, int ldb,
+                     float beta, DeviceArray c, long cOff, int ldc) {
+        gemmBatched(p, transA, transB, m, n, k, alpha, a, aOff, lda, 0, b, bOff, ldb, 0, beta, c, cOff, ldc, 0, 1);
+    }
+
+    /** {@code batch} GEMMs in one launch; product {@code i} reads A at {@code aOff + i*sA}, and so on. */
+    public void gemmBatched(Precision p, boolean transA, boolean transB, int m, int n, int k, float alpha,
+                            DeviceArray a, long aOff, int lda, long sA, DeviceArray b, long bOff, int ldb, long sB,
+                            float beta, DeviceArray c, long cOff, int ldc, long sC, int batch) {
+        sameDevice(device, a, b, c);
+        KernelArgs.gemm(transA, transB, m, n, k, a.length(), aOff, lda, b.length(), bOff, ldb, c.length(), cOff, ldc,
+                batch, sA, sB, sC);
+        if (m == 0 || n == 0) {
+            return;
+        }
+        String kernel = (p == Precision.TF32 ? "gemm_tf32_" : "gemm_f32_") + (transA ? "t" : "n") + (transB ? "t" : "n");
+        device.launch(kernel, (n + 127) / 128, (m + 127) / 128, batch, 256, m, n, k, alpha, a.at(aOff), lda, sA,
+                b.at(bOff), ldb, sB, beta, c.at(cOff), ldc, sC);
+    }
+
+    // ---- convolution: org.cortado.engine.ops.Im2col, org.cortado.engine.ops.Conv ----
+
+    /** The batch's column matrix {@code (colRows, n * colCols)}: Im2col.im2col per image at column {@code i*P}. */
+    public void im2col(ConvGeom g, int n, DeviceArray x, DeviceArray col) {
+        sameDevice(device, x, col);
+        KernelArgs.holds("im2col", "x", x.length(), (long) n * g.imageSize());
+        KernelArgs.holds("im2col", "col", col.length(), (long) g.colRows() * n * g.colCols());
+        loop("im2col_batch", (long) g.c() * n * g.colCols(), n, g.c(), g.h(), g.w(), g.kh(), g.kw(), g.sh(), g.sw(),
+                g.ph(), g.pw(), g.dh(), g.dw(), g.outH(), g.outW(), x.base(), col.base());
+    }
+
+    /** The adjoint of {@link #im2col}, overwriting x (Im2col.col2im per image). */
+    public void col2im(ConvGeom g, int n, DeviceArray col, DeviceArray x) {
+        sameDevice(device, x, col);
+        KernelArgs.holds("col2im", "x", x.length(), (long) n * g.imageSize());
+        KernelArgs.holds("col2im", "col", col.length(), (long) g.colRows() * n * g.colCols());
+        loop("col2im_batch", (long) n * g.imageSize(), n, g.c(), g.h(), g.w(), g.kh(), g.kw(), g.sh(), g.sw(),
+                g.ph(), g.pw(), g.dh(), g.dw(), g.outH(), g.outW(), col.base(), x.base());
+    }
+
+    /** Scratch for convolutions: the column matrix and the output staged as (C, N*P). */
+    public static final class ConvWorkspace implements AutoCloseable {
+        private DeviceArray col;
+        private DeviceArray stage;
+
+        DeviceArray col(CudaDevice d, long n) {
+            if (col == null || col.length() < n) {
+                if (col != null) {
+                    col.close();
+                }
+                col = d.floats(n);
+            }
+            return col;
+        }
+
+        DeviceArray stage(CudaDevice d, long n) {
+            if (stage == null || stage.length() < n) {
+                if (stage != null) {
+                    stage.close();
+                }
+                stage = d.floats(n);
+            }
+            return stage;
+        }
+
+        @Override
+        public void close() {
+            if (col != null) {
+                col.close();
+            }
+            if (stage != null) {
+                stage.close();
+            }
+            col = stage = null;
+        }
+    }
+
+    /**
+     * Convolution forward over a batch of {@code n} (Conv.forward): {@code y (n, outC, oh, ow)} from
+     * {@code x (n, C, H, W)}, weights {@code (outC, C/group, kh, kw)} and bias {@code (outC)} or null.
+     * One im2col of the whole batch, one batched GEMM over the groups, one permute that adds the bias.
+     */
+    public void convForward(Precision p, int n, ConvGeom g, int outC, int group, DeviceArray x, DeviceArray w,
+                            DeviceArray bias, DeviceArray y, ConvWorkspace ws) {
+        long np = (long) n * g.colCols();
+        int m = outC / group, k = g.colRows() / group;
+        KernelArgs.holds("conv forward", "w", w.length(), (long) outC * k);
+        KernelArgs.holds("conv forward", "y", y.length(), (long) n * outC * g.colCols());
+        if (bias != null) {
+            KernelArgs.holds("conv forward", "bias", bias.length(), outC);
+        }
+        DeviceArray col = ws.col(device, g.colRows() * np);
+        DeviceArray stage = ws.stage(device, outC * np);
+        im2col(g, n, x, col);
+        // per group: (m, k) x (k, N*P) -> (m, N*P)
+        gemmBatched(p, false, false, m, Math.toIntExact(np), k, 1f, w, 0, k, (long) m * k, col, 0,
+                Math.toIntExact(np), k * np, 0f, stage, 0, Math.toIntExact(np), m * np, group);
+        loop("cnp_to_nchw_bias", (long) n * outC * g.colCols(), n, outC, (long) g.colCols(), stage.base(),
+                bias == null ? null : bias.base(), y.base());
+    }
+
+    /**
+     * Convolution backward (Conv.backward): {@code dw} and {@code db} (either may be null) are accumulated
+     * into, {@code dx} (may be null) is overwritten.
+     */
+    public void convBackward(Precision p, int n, ConvGeom g, int outC, int group, DeviceArray x, DeviceArray w,
+                             DeviceArray dy, DeviceArray dw, DeviceArray db, DeviceArray dx, ConvWorkspace ws) {
+        long np = (long) n * g.colCols();
+        int m = outC / group, k = g.colRows() / group;
+        int ld = Math.toIntExact(np);
+        KernelArgs.holds("conv backward", "dy", dy.length(), (long) n * outC * g.colCols());
+        DeviceArray col = ws.col(device, g.colRows() * np);
+        DeviceArray stage = ws.stage(device, outC * np);
+        loop("nchw_to_cnp", (long) n * outC * g.colCols(), n, outC, (long) g.colCols(), dy.base(), stage.base());
+        if (db != null) {
+            KernelArgs.holds("conv backward", "db", db.length(), outC);
+            channelSum(n, outC, g.colCols(), dy, 1f, db);
+        }
+        if (dw != null) {
+            KernelArgs.holds("conv backward", "dw", dw.length(), (long) outC * k);
+            im2col(g, n, x, col);
+            // per group: (m, N*P) x (N*P, k) -> (m, k), accumulated
+            gemmBatched(p, false, true, m, k, ld, 1f, stage, 0, ld, m * np, col, 0, ld, k * np, 1f, dw, 0, k,
+                    (long) m * k, group);
+        }
+        if (dx != null) {
+            KernelArgs.holds("conv backward", "dx", dx.length(), (long) n * g.imageSize());
+            // per group: (k, m) x (m, N*P) -> (k, N*P)
+            gemmBatched(p, true, false, k, ld, m, 1f, w, 0, k, (long) m * k, stage, 0, ld, m * np, 0f, col, 0, ld,
+                    k * np, group);
+            col2im(g, n, col, dx);
+        }
+    }
+
+    // ---- pooling: org.cortado.engine.ops.Pooling ----
+
+    private Object[] poolArgs(Pooling.Geom g, int planes) {
+        return new Object[] {planes, g.h(), g.w(), g.kh(), g.kw(), g.sh(), g.sw(), g.ph(), g.pw(), g.outH(), g.outW()};
+    }
+
+    private static Object[] concat(Object[] a, Object... b) {
+        Object[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    private static void pooled(String op, Pooling.Geom g, int planes, DeviceArray in, DeviceArray out) {
+        KernelArgs.holds(op, "input", in.length(), (long) planes * g.inSize());
+        KernelArgs.holds(op, "output", out.length(), (long) planes * g.outSize());
+    }
+
+    /** Pooling.maxForward; {@code mask} (ints, may be null when no backward follows) gets the argmax. */
+    public void maxPoolForward(Pooling.Geom g, int planes, DeviceArray x, DeviceArray y, DeviceArray mask) {
+        sameDevice(device, x, y, mask);
+        pooled("max pool forward", g, planes, x, y);
+        if (mask != null) {
+            KernelArgs.holds("max pool forward", "mask", mask.length(), (long) planes * g.outSize());
+        }
+        loop("max_pool_forward", (long) planes * g.outSize(), concat(poolArgs(g, planes), x.base(), y.base(),
+                mask == null ? null : mask.base()));
+    }
+
+    /** Pooling.maxBackward: overwrites dx. */
+    public void maxPoolBackward(Pooling.Geom g, int planes, DeviceArray dy, DeviceArray mask, DeviceArray dx) {
+        sameDevice(device, dy, mask, dx);
+        pooled("max pool backward", g, planes, dx, dy);
+        KernelArgs.holds("max pool backward", "mask", mask.length(), (long) planes * g.outSize());
+        loop("max_pool_backward", (long) planes * g.inSize(), concat(poolArgs(g, planes), dy.base(), mask.base(),
+                dx.base()));
+    }
+
+    /** Pooling.aveForward. */
+    public void avePoolForward(Pooling.Geom g, int planes, DeviceArray x, DeviceArray y) {
+        sameDevice(device, x, y);
+        pooled("ave pool forward", g, planes, x, y);
+        loop("ave_pool_forward", (long) planes * g.outSize(), concat(poolArgs(g, planes), x.base(), y.base()));
+    }
+
+    /** Pooling.aveBackward: overwrites dx. */
+    public void avePoolBackward(Pooling.Geom g, int planes, DeviceArray dy, DeviceArray dx) {
+        sameDevice(device, dy, dx);
+        pooled("ave pool backward", g, planes, dx, dy);
+        loop("ave_pool_backward", (long) planes * g.inSize(), concat(poolArgs(g, planes), dy.base(), dx.base()));
+    }
+
+    // ---- activations: org.cortado.engine.ops.Activations ----
+
+    /** The element-wise activations, forward and backward, as Activations computes them. */
+    public enum Activation { RELU, SIGMOID, TANH }
+
+    /** Activations.reluForward / sigmoidForward / tanhForward over the first {@code n} elements. */
+    public void activationForward(Activation a, float slope, long n, DeviceArray x, DeviceArray y) {
+        sameDevice(device, x, y);
+        KernelArgs.holds("activation", "x", x.length(), n);
+        KernelArgs.holds("activation", "y", y.length(), n);
+        switch (a) {
+            case RELU -> loop("relu_forward", n, n, slope, x.base(), y.base());
+            case SIGMOID -> loop("sigmoid_forward", n, n, x.base(), y.base());
+            case TANH -> loop("tanh_forward", n, n, x.base(), y.base());
+        }
+    }
+
+    /**
+     * The backward of {@link #activationForward}: ReLU reads its input (or, with slope >= 0, its output),
+     * Sigmoid and TanH read their output {@code y}.
+     */
+    public void activationBackward(Activation a, float slope, long n, DeviceArray xOrY, DeviceArray dy,
+                                   DeviceArray dx) {
+        sameDevice(device, xOrY, dy, dx);
+        KernelArgs.holds("activation backward", "x", xOrY.length(), n);
+        KernelArgs.holds("activation backward", "dy", dy.length(), n);
+        KernelArgs.holds("activation backward", "dx", dx.length(), n);
+        switch (a) {
+            case RELU -> loop("relu_backward", n, n, slope, xOrY.base(), dy.base(), dx.base());
+            case SIGMOID -> loop("sigmoid_backward", n, n, xOrY.base(), dy.base(), dx.base());
+            case TANH -> loop("tanh_backward", n, n, xOrY.base(), dy.base(), dx.base());
+        }
+    }
+
+    // ---- softmax: org.cortado.engine.ops.Softmax, layers.SoftmaxWithLoss ----
+
+    private static void softmaxShape(String op, int outer, int channels, int inner, DeviceArray... arrays) {
+        KernelArgs.positive(op, "channels", channels);
+        for (DeviceArray a : arrays) {
+            KernelArgs.holds(op, "operand", a.length(), (long) outer * channels * inner);
+        }
+    }
+
+    /** Softmax.forward over the channel axis of {@code (outer, channels, inner)}. */
+    public void softmaxForward(int outer, int channels, int inner, DeviceArray x, DeviceArray y) {
+        sameDevice(device, x, y);
+        softmaxShape("softmax", outer, channels, inner, x, y);
+        loop("softmax_forward", (long) outer * inner, outer, channels, inner, x.base(), y.base());
+    }
+
+    /** Softmax.backward. */
+    public void softmaxBackward(int outer, int channels, int inner, DeviceArray y, DeviceArray dy, DeviceArray dx) {
+        sameDevice(device, y, dy, dx);
+        softmaxShape("softmax backward", outer, channels, inner, y, dy, dx);
+        loop("softmax_backward", (long) outer * inner, outer, channels, inner, y.base(), dy.base(), dx.base());
+    }
+
+    /** The summed loss and the number of positions that counted (not ignored). */
+    public record LossSum(double loss, long valid) {}
+
+    /**
+     * SoftmaxWithLoss's forward on probabilities already computed: {@code -sum log(max(p[label], FLT_MIN))}
+     * over the positions whose label is not {@code ignoreLabel} (when {@code hasIgnore}), and how many
+     * those are; the caller divides by its normalizer. Waits for the GPU (the loss comes to the host).
+     * A label outside {@code [0, channels)} is an error naming the position.
+     */
+    public LossSum softmaxLoss(int outer, int channels, int inner, DeviceArray prob, DeviceArray label,
+                               boolean hasIgnore, int ignoreLabel, DeviceArray scratch) {
+        sameDevice(device, prob, label, scratch);
+        softmaxShape("softmax loss", outer, channels, inner, prob);
+        long positions = (long) outer * inner;
+        KernelArgs.holds("softmax loss", "label", label.length(), positions);
+        KernelArgs.holds("softmax loss", "scratch", scratch.length(), 2 * positions + 1);
+        // scratch: [0, P) loss per position, [P, 2P) valid flags, [2P] the first bad position + 1 (as int bits)
+        device.launch("fill", 1, 1, 1, 32, 1L, 0f, scratch.at(2 * positions));
+        loop("softmax_loss_forward", positions, outer, channels, inner, prob.base(), label.base(), hasIgnore ? 1 : 0,
+                ignoreLabel, scratch.base(), scratch.at(positions), scratch.at(2 * positions));
+        float[] bad = new float[1];
+        scratch.download(bad, 2 * positions, 1, 0);
+        int badPos = Float.floatToRawIntBits(bad[0]);
+        if (badPos != 0) {
+            float[] l = new float[1];
+            label.download(l, badPos - 1, 1, 0);
+            throw new org.cortado.engine.ShapeException("softmax loss: label " + l[0] + " at position " + (badPos - 1)
+                    + " is outside [0, " + channels + ")" + (hasIgnore ? " and is not the ignore label " + ignoreLabel : ""));
+        }
+        return new LossSum(sum(positions, scratch, 0, false, scratch2(positions)), Math.round(sum(positions, scratch,
+                positions, false, scratch2(positions))));
+    }
+
+    private DeviceArray partials;
+
+    private DeviceArray scratch2(long n) {
+        if (partials == null) {
+            partials = device.floats(2 * 1024 + 1); // 1024 double partials, then the float result
+        }
+        return partials;
+    }
+
+    /** SoftmaxWithLoss's backward: {@code dx = (p - onehot(label)) * scale}, 0 at ignored positions. */
+    public void softmaxLossBackward(int outer, int channels, int inner, DeviceArray prob, DeviceArray label,
+                                    boolean hasIgnore, int ignoreLabel, float scale, DeviceArray dx) {
+        sameDevice(device, prob, label, dx);
+        softmaxShape("softmax loss backward", outer, channels, inner, prob, dx);
+        KernelArgs.holds("softmax loss backward", "label", label.length(), (long) outer * inner);
+        loop("softmax_loss_backward", (long) outer * inner, outer, channels, inner, prob.base(), label.base(),
+                hasIgnore ? 1 : 0, ignoreLabel, scale, dx.base());
+    }
+
+    // ---- BatchNorm: org.cortado.engine.layers.BatchNorm (TRAIN, no scale or shift) ----
+
+    /**
+     * BatchNorm's TRAIN forward on {@code (n, c, s)}: per-channel mean and 1/sqrt(var + eps) into
+     * {@code mean} and {@code invStd}, the running sums updated with {@code fraction}, and the normalized
+     * {@code y}.
+     */
+    public void batchNormTrain(int n, int c, int s, float fraction, float eps, DeviceArray x, DeviceArray mean,
+                               DeviceArray invStd, DeviceArray meanSum, DeviceArray varSum, DeviceArray y) {
+        sameDevice(device, x, mean, invStd, meanSum, varSum, y);
+        long count = (long) n * c * s;
+        KernelArgs.holds("batch norm", "x", x.length(), count);
+        KernelArgs.holds("batch norm", "y", y.length(), count);
+        for (DeviceArray a : new DeviceArray[] {mean, invStd, meanSum, varSum}) {
+            KernelArgs.holds("batch norm", "channel statistics", a.length(), c);
+        }
+        device.launch("bn_train_stats", c, 1, 1, THREADS, n, c, s, x.base(), fraction, eps, mean.base(),
+                invStd.base(), meanSum.base(), varSum.base());
+        loop("bn_normalize", count, n, c, s, x.base(), mean.base(), invStd.base(), y.base());
+    }
+
+    /** BatchNorm's TRAIN backward: {@code dx = (dy - mean_c(dy) - y * mean_c(dy * y)) * invStd[c]}. */
+    public void batchNormTrainBackward(int n, int c, int s, DeviceArray y, DeviceArray dy, DeviceArray invStd,
+                                       DeviceArray dx) {
+        sameDevice(device, y, dy, invStd, dx);
+        long count = (long) n * c * s;
+        KernelArgs.holds("batch norm backward", "y", y.length(), count);
+        KernelArgs.holds("batch norm backward", "dy", dy.length(), count);
+        KernelArgs.holds("batch norm backward", "dx", dx.length(), count);
+        KernelArgs.holds("batch norm backward", "invStd", invStd.length(), c);
+        device.launch("bn_backward", c, 1, 1, THREADS, n, c, s, y.base(), dy.base(), invStd.base(), dx.base());
+    }
+
+    // ---- reductions and element-wise: org.cortado.engine.ops.Elementwise ----
+
+    /** Elementwise.sum (or sumsq) of {@code n} elements from {@code off}; waits for the GPU. */
+    public double sum(long n, DeviceArray x, long off, boolean squares) {
+        return sum(n, x, off, squares, scratch2(n));
+    }
+
+    private double sum(long n, DeviceArray x, long off, boolean squares, DeviceArray part) {
+        sameDevice(device, x);
+        KernelArgs.range("sum", n, off, x.length());
+        int parts = Math.min(1024, blocks(n));
+        device.launch("reduce_sum_partial", parts, 1, 1, THREADS, n, x.at(off), squares ? 1 : 0, part.base());
+        device.launch("reduce_sum_final", 1, 1, 1, 1024, parts, part.base(), part.at(2 * 1024));
+        float[] out = new float[1];
+        part.download(out, 2 * 1024, 1, 0);
+        return out[0];
+    }
+
+    /** {@code db[c] = beta*db[c] + sum of dy[(i, c, :)]} over {@code (n, c, s)}: a convolution's bias gradient. */
+    public void channelSum(int n, int c, long s, DeviceArray dy, float beta, DeviceArray db) {
+        sameDevice(device, dy, db);
+        KernelArgs.holds("channel sum", "dy", dy.length(), (long) n * c * s);
+        KernelArgs.holds("channel sum", "db", db.length(), c);
+        device.launch("channel_sum", c, 1, 1, THREADS, n, c, s, dy.base(), beta, db.base());
+    }
+
+    /** {@code db[j] = beta*db[j] + sum over rows of dy[(r, j)]}: an InnerProduct's bias gradient. */
+    public void columnSum(long rows, int cols, DeviceArray dy, float beta, DeviceArray db) {
+        sameDevice(device, dy, db);
+        KernelArgs.holds("column sum", "dy", dy.length(), rows * cols);
+        KernelArgs.holds("column sum", "db", db.length(), cols);
+        loop("column_sum", cols, rows, cols, dy.base(), beta, db.base());
+    }
+
+    /** {@code y[(r, j)] += bias[j]} over a row-major {@code (rows, cols)} y. */
+    public void addRowBias(long rows, int cols, DeviceArray bias, DeviceArray y) {
+        sameDevice(device, bias, y);
+        KernelArgs.holds("row bias", "y", y.length(), rows * cols);
+        KernelArgs.holds("row bias", "bias", bias.length(), cols);
+        loop("add_row_bias", rows * cols, rows, cols, bias.base(), y.base());
+    }
+
+    /** Elementwise.axpy: {@code y += a * x}. */
+    public void axpy(long n, float a, DeviceArray x, DeviceArray y) {
+        sameDevice(device, x, y);
+        KernelArgs.holds("axpy", "x", x.length(), n);
+        KernelArgs.holds("axpy", "y", y.length(), n);
+        loop("axpy", n, n, a, x.base(), y.base());
+    }
+
+    /** Elementwise.scale: {@code x *= a}. */
+    public void scale(long n, float a, DeviceArray x) {
+        KernelArgs.holds("scale", "x", x.length(), n);
+        loop("scale", n, n, a, x.base());
+    }
+
+    /** Every element of the first {@code n} set to {@code v}. */
+    public void fill(long n, float v, DeviceArray x) {
+        KernelArgs.holds("fill", "x", x.length(), n);
+        loop("fill", n, n, v, x.base());
+    }
+
+    // ---- solver updates: org.cortado.engine.ops.Updates ----
+
+    /** Updates.sgd, fused; {@code g} is read only. */
+    public void sgdUpdate(long n, float a, float mu, float decay, boolean l1, boolean nesterov, DeviceArray w,
+                          DeviceArray g, DeviceArray h) {
+        sameDevice(device, w, g, h);
+        for (DeviceArray x : new DeviceArray[] {w, g, h}) {
+            KernelArgs.holds("sgd update", "operand", x.length(), n);
+        }
+        loop("sgd_update", n, n, a, mu, decay, l1 ? 1 : 0, nesterov ? 1 : 0, w.base(), g.base(), h.base());
+    }
+
+    /** Updates.adam, fused; {@code g} is read only. */
+    public void adamUpdate(long n, float a, float step, float mu, float mu2, float delta, float decay, boolean l1,
+                           boolean adamw, DeviceArray w, DeviceArray g, DeviceArray h, DeviceArray h2) {
+        sameDevice(device, w, g, h, h2);
+        for (DeviceArray x : new DeviceArray[] {w, g, h, h2}) {
+            KernelArgs.holds("adam update", "operand", x.length(), n);
+        }
+        loop("adam_update", n, n, a, step, mu, mu2, delta, decay, l1 ? 1 : 0, adamw ? 1 : 0, w.base(), g.base(),
+                h.base(), h2.base());
+    }
+}

@@ -1,0 +1,604 @@
+package org.cortado.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import org.cortado.engine.ShapeException;
+import org.cortado.engine.ops.Activations;
+import org.cortado.engine.ops.Conv;
+import org.cortado.engine.ops.ConvGeom;
+import org.cortado.engine.ops.Elementwise;
+import org.cortado.engine.ops.Gemm;
+import org.cortado.engine.ops.Im2col;
+import org.cortado.engine.ops.Parallel;
+import org.cortado.engine.ops.Pooling;
+import org.cortado.engine.ops.Softmax;
+import org.cortado.engine.ops.Updates;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every kernel against the CPU op it names, on fresh random inputs. Outputs that a kernel overwrites are
+ * poisoned with NaN first, so an element it forgets fails the comparison. Tolerances: float32 1e-5
+ * relative to the largest reference value, TF32 1e-3. Skips without a GPU (see {@link Gpu}).
+ */
+class CudaOpsTest {
+    private static final float F32 = 1e-5f;
+    private static final float TF32 = 1e-3f;
+    private static CudaDevice device;
+    private static CudaOps ops;
+    private static Parallel par;
+    private final SplittableRandom rng = new SplittableRandom(42);
+
+    @BeforeAll
+    static void open() {
+        device = Gpu.openOrNull();
+        if (device != null) {
+            ops = device.call(() -> new CudaOps(device));
+            par = new Parallel(2);
+        }
+    }
+
+    @BeforeEach
+    void gpu() {
+        Gpu.assumeOpen(device);
+    }
+
+    @AfterAll
+    static void close() {
+        if (device != null) {
+            device.close();
+        }
+        if (par != null) {
+            par.close();
+        }
+    }
+
+    private float[] random(int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) rng.nextDouble(-1, 1);
+        }
+        return x;
+    }
+
+    /** No NaN (an unwritten element) and every element within {@code tol * max(1, max|expected|)}. */
+    static void assertClose(String what, float[] expected, float[] actual, float tol) {
+        assertEquals(expected.length, actual.length, what + ": length");
+        double scale = 1;
+        for (float e : expected) {
+            scale = Math.max(scale, Math.abs(e));
+        }
+        for (int i = 0; i < expected.length; i++) {
+            if (Float.isNaN(actual[i]) && !Float.isNaN(expected[i])) {
+                fail(what + ": element " + i + " was not written (still NaN), expected " + expected[i]);
+            }
+            if (Math.abs(expected[i] - actual[i]) > tol * scale) {
+                fail(what + ": element " + i + " is " + actual[i] + ", expected " + expected[i] + " (tolerance "
+                        + tol * scale + ")");
+            }
+        }
+    }
+
+    private <T> T gpu(java.util.concurrent.Callable<T> work) {
+        return device.call(work);
+    }
+
+    private float[] run(int outLength, java.util.function.Consumer<DeviceArray> work) {
+        return gpu(() -> {
+            try (DeviceArray out = device.floats(outLength).poison()) {
+                work.accept(out);
+                return out.download();
+            }
+        });
+    }
+
+    // ---- GEMM ----
+
+    private void checkGemm(CudaOps.Precision p, boolean ta, boolean tb, int m, int n, int k, float alpha, float beta,
+                           int pad, float tol) {
+        int lda = (ta ? m : k) + pad, ldb = (tb ? k : n) + pad, ldc = n + pad;
+        int aOff = 3, bOff = 5, cOff = 7;
+        float[] a = random(aOff + (ta ? k : m) * lda);
+        float[] b = random(bOff + (tb ? n : k) * ldb);
+        float[] c = random(cOff + m * ldc);
+        float[] expected = c.clone();
+        Gemm.reference(ta, tb, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, expected, cOff, ldc);
+        float[] actual = gpu(() -> {
+            try (DeviceArray da = device.upload(a); DeviceArray db = device.upload(b); DeviceArray dc = device.upload(c)) {
+                ops.gemm(p, ta, tb, m, n, k, alpha, da, aOff, lda, db, bOff, ldb, beta, dc, cOff, ldc);
+                return dc.download();
+            }
+        });
+        assertClose(p + " gemm " + (ta ? "T" : "N") + (tb ? "T" : "N") + " " + m + "x" + n + "x" + k, expected, actual, tol);
+    }
+
+    @Test
+    void gemmF32MatchesTheReferenceForEveryTransposeAndOddSizes() {
+        for (boolean ta : new boolean[] {false, true}) {
+            for (boolean tb : new boolean[] {false, true}) {
+                checkGemm(CudaOps.Precision.F32, ta, tb, 67, 131, 45, 1f, 0f, 3, F32);
+                checkGemm(CudaOps.Precision.F32, ta, tb, 130, 9, 300, 0.5f, 0.75f, 0, F32);
+                checkGemm(CudaOps.Precision.F32, ta, tb, 1, 1, 1, 2f, 0f, 0, F32);
+            }
+        }
+        checkGemm(CudaOps.Precision.F32, false, false, 300, 260, 517, 1f, 1f, 1, F32);
+        checkGemm(CudaOps.Precision.F32, false, false, 5, 7, 0, 1f, 0.5f, 0, F32); // k = 0: C = beta * C
+    }
+
+    @Test
+    void gemmTf32MatchesTheReferenceWithinTf32Rounding() {
+        for (boolean ta : new boolean[] {false, true}) {
+            for (boolean tb : new boolean[] {false, true}) {
+                checkGemm(CudaOps.Precision.TF32, ta, tb, 67, 131, 45, 1f, 0f, 3, TF32);
+                checkGemm(CudaOps.Precision.TF32, ta, tb, 257, 130, 200, 0.5f, 0.75f, 0, TF32);
+            }
+        }
+    }
+
+    @Test
+    void batchedGemmSharesAZeroStrideOperand() {
+        int m = 20, n = 50, k = 25, batch = 3;
+        float[] a = random(m * k);
+        float[] b = random(batch * k * n);
+        float[] expected = new float[batch * m * n];
+        for (int i = 0; i < batch; i++) {
+            Gemm.reference(false, false, m, n, k, 1f, a, 0, k, b, i * k * n, n, 0f, expected, i * m * n, n);
+        }
+        float[] actual = run(batch * m * n, c -> {
+            try (DeviceArray da = device.upload(a); DeviceArray db = device.upload(b)) {
+                ops.gemmBatched(CudaOps.Precision.F32, false, false, m, n, k, 1f, da, 0, k, 0, db, 0, n, (long) k * n,
+                        0f, c, 0, n, (long) m * n, batch);
+            }
+        });
+        assertClose("batched gemm", expected, actual, F32);
+    }
+
+    @Test
+    void gemmChecksItsArgumentsBeforeLaunching() {
+        ShapeException e = assertThrows(ShapeException.class, () -> gpu(() -> {
+            try (DeviceArray a = device.floats(10); DeviceArray b = device.floats(10); DeviceArray c = device.floats(10)) {
+                ops.gemm(CudaOps.Precision.F32, false, false, 4, 4, 4, 1f, a, 0, 4, b, 0, 4, 0f, c, 0, 4);
+            }
+            return null;
+        }));
+        assertTrue(e.getMessage().startsWith("gemm: A"), e.getMessage());
+    }
+
+    // ---- convolution ----
+
+    private void checkConv(int n, ConvGeom g, int outC, int group, boolean bias, CudaOps.Precision p, float tol) {
+        float[] x = random(n * g.imageSize());
+        float[] w = random(outC * g.colRows() / group);
+        float[] b = bias ? random(outC) : null;
+        float[] dy = random(n * outC * g.colCols());
+        float[] dw0 = random(w.length), db0 = bias ? random(outC) : null;
+        float[] y = new float[n * outC * g.colCols()];
+        float[] dx = new float[x.length];
+        float[] dw = dw0.clone(), db = bias ? db0.clone() : null;
+        Conv.Workspace ws = new Conv.Workspace();
+        Conv.forward(par, n, g, outC, group, x, w, b, y, ws);
+        Conv.backward(par, n, g, outC, group, x, w, dy, dw, db, dx, ws);
+        float[][] got = gpu(() -> {
+            try (DeviceArray dX = device.upload(x); DeviceArray dW = device.upload(w);
+                 DeviceArray dB = bias ? device.upload(b) : null; DeviceArray dY = device.floats(y.length).poison();
+                 DeviceArray dDy = device.upload(dy); DeviceArray dDw = device.upload(dw0);
+                 DeviceArray dDb = bias ? device.upload(db0) : null; DeviceArray dDx = device.floats(x.length).poison();
+                 CudaOps.ConvWorkspace cws = new CudaOps.ConvWorkspace()) {
+                ops.convForward(p, n, g, outC, group, dX, dW, dB, dY, cws);
+                ops.convBackward(p, n, g, outC, group, dX, dW, dDy, dDw, dDb, dDx, cws);
+                return new float[][] {dY.download(), dDx.download(), dDw.download(), bias ? dDb.download() : null};
+            }
+        });
+        String what = "conv " + g + " outC " + outC + " group " + group + " " + p;
+        assertClose(what + " y", y, got[0], tol);
+        assertClose(what + " dx", dx, got[1], tol);
+        assertClose(what + " dw", dw, got[2], tol);
+        if (bias) {
+            assertClose(what + " db", db, got[3], tol);
+        }
+    }
+
+    @Test
+    void convolutionMatchesTheCpuOpForwardAndBackward() {
+        // LeNet's conv1 and conv2
+        checkConv(4, new ConvGeom(1, 28, 28, 5, 5, 1, 1, 0, 0, 1, 1), 20, 1, true, CudaOps.Precision.F32, F32);
+        checkConv(3, new ConvGeom(20, 12, 12, 5, 5, 1, 1, 0, 0, 1, 1), 50, 1, true, CudaOps.Precision.F32, F32);
+        // cifar10_quick's conv1: padded
+        checkConv(2, new ConvGeom(3, 32, 32, 5, 5, 1, 1, 2, 2, 1, 1), 32, 1, true, CudaOps.Precision.F32, F32);
+        // strided, dilated, grouped, rectangular, no bias
+        checkConv(3, new ConvGeom(4, 11, 9, 3, 2, 2, 1, 1, 2, 2, 1), 6, 2, false, CudaOps.Precision.F32, F32);
+        // depthwise
+        checkConv(2, new ConvGeom(8, 10, 10, 3, 3, 1, 1, 1, 1, 1, 1), 8, 8, true, CudaOps.Precision.F32, F32);
+        checkConv(2, new ConvGeom(3, 32, 32, 5, 5, 1, 1, 2, 2, 1, 1), 32, 1, true, CudaOps.Precision.TF32, 5e-3f);
+    }
+
+    @Test
+    void im2colAndCol2imMatchTheReferencePerImage() {
+        ConvGeom g = new ConvGeom(3, 9, 7, 3, 3, 2, 1, 1, 2, 1, 2);
+        int n = 3, p = g.colCols(), np = n * p;
+        float[] x = random(n * g.imageSize());
+        float[] col = new float[g.colRows() * np];
+        float[] one = new float[g.colRows() * p];
+        for (int i = 0; i < n; i++) {
+            Im2col.im2colReference(g, x, i * g.imageSize(), one, 0);
+            for (int r = 0; r < g.colRows(); r++) {
+                System.arraycopy(one, r * p, col, r * np + i * p, p);
+            }
+        }
+        float[] gotCol = run(col.length, c -> {
+            try (DeviceArray dx = device.upload(x)) {
+                ops.im2col(g, n, dx, c);
+            }
+        });
+        assertClose("im2col", col, gotCol, 0f);
+        float[] dcol = random(col.length);
+        float[] expected = new float[x.length];
+        for (int i = 0; i < n; i++) {
+            for (int r = 0; r < g.colRows(); r++) {
+                System.arraycopy(dcol, r * np + i * p, one, r * p, p);
+            }
+            Im2col.col2imReference(g, one, 0, expected, i * g.imageSize());
+        }
+        float[] got = run(x.length, dx -> {
+            try (DeviceArray dc = device.upload(dcol)) {
+                ops.col2im(g, n, dc, dx);
+            }
+        });
+        assertClose("col2im", expected, got, F32);
+    }
+
+    // ---- pooling ----
+
+    private void checkPool(Pooling.Geom g, int planes) {
+        float[] x = random(planes * g.inSize());
+        x[5] = x[6]; // a tie: the first in row-major order wins
+        float[] y = new float[planes * g.outSize()];
+        int[] mask = new int[y.length];
+        Pooling.maxForwardReference(g, planes, x, y, mask);
+        float[] dy = random(y.length);
+        float[] dx = new float[x.length];
+        Pooling.maxBackwardReference(g, planes, dy, mask, dx);
+        float[] ay = new float[y.length];
+        Pooling.aveForwardReference(g, planes, x, ay);
+        float[] adx = new float[x.length];
+        Pooling.aveBackwardReference(g, planes, dy, adx);
+        Object[] got = gpu(() -> {
+            try (DeviceArray dX = device.upload(x); DeviceArray dY = device.floats(y.length).poison();
+                 DeviceArray dM = device.ints(y.length).poison(); DeviceArray dDy = device.upload(dy);
+                 DeviceArray dDx = device.floats(x.length).poison(); DeviceArray aY = device.floats(y.length).poison();
+                 DeviceArray aDx = device.floats(x.length).poison()) {
+                ops.maxPoolForward(g, planes, dX, dY, dM);
+                ops.maxPoolBackward(g, planes, dDy, dM, dDx);
+                ops.avePoolForward(g, planes, dX, aY);
+                ops.avePoolBackward(g, planes, dDy, aDx);
+                return new Object[] {dY.download(), dM.downloadInts(), dDx.download(), aY.download(), aDx.download()};
+            }
+        });
+        assertClose("max pool " + g, y, (float[]) got[0], 0f);
+        assertArrayEquals(mask, (int[]) got[1], "max pool mask " + g);
+        assertClose("max pool backward " + g, dx, (float[]) got[2], F32);
+        assertClose("ave pool " + g, ay, (float[]) got[3], F32);
+        assertClose("ave pool backward " + g, adx, (float[]) got[4], F32);
+    }
+
+    @Test
+    void poolingMatchesTheReference() {
+        checkPool(new Pooling.Geom(24, 24, 2, 2, 2, 2, 0, 0, true), 20 * 3);     // LeNet
+        checkPool(new Pooling.Geom(32, 32, 3, 3, 2, 2, 0, 0, true), 32 * 2);     // cifar10_quick, ceil
+        checkPool(new Pooling.Geom(7, 9, 3, 2, 2, 3, 1, 1, true), 5);            // padded, rectangular
+        checkPool(new Pooling.Geom(8, 8, 3, 3, 1, 1, 1, 1, false), 3);           // overlapping, floor
+    }
+
+    // ---- activations ----
+
+    @Test
+    void activationsMatchTheCpuOps() {
+        int n = 10_007;
+        float[] x = random(n);
+        x[0] = 0f;
+        float[] dy = random(n);
+        for (CudaOps.Activation a : CudaOps.Activation.values()) {
+            float slope = a == CudaOps.Activation.RELU ? 0.1f : 0f;
+            float[] y = new float[n], dx = new float[n];
+            switch (a) {
+                case RELU -> {
+                    Activations.reluForward(slope, x, y, 0, n);
+                    Activations.reluBackward(slope, x, dy, dx, 0, n);
+                }
+                case SIGMOID -> {
+                    Activations.sigmoidForward(x, y, 0, n);
+                    Activations.sigmoidBackward(y, dy, dx, 0, n);
+                }
+                case TANH -> {
+                    Activations.tanhForward(x, y, 0, n);
+                    Activations.tanhBackward(y, dy, dx, 0, n);
+                }
+            }
+            float[][] got = gpu(() -> {
+                try (DeviceArray dX = device.upload(x); DeviceArray dY = device.floats(n).poison();
+                     DeviceArray dDy = device.upload(dy); DeviceArray dDx = device.floats(n).poison()) {
+                    ops.activationForward(a, slope, n, dX, dY);
+                    ops.activationBackward(a, slope, n, a == CudaOps.Activation.RELU ? dX : dY, dDy, dDx);
+                    return new float[][] {dY.download(), dDx.download()};
+                }
+            });
+            assertClose(a + " forward", y, got[0], F32);
+            assertClose(a + " backward", dx, got[1], F32);
+        }
+    }
+
+    // ---- softmax and the loss ----
+
+    @Test
+    void softmaxMatchesTheReference() {
+        int outer = 5, channels = 11, inner = 7, n = outer * channels * inner;
+        float[] x = random(n);
+        for (int i = 0; i < n; i++) {
+            x[i] *= 20;
+        }
+        float[] y = new float[n], dy = random(n), dx = new float[n];
+        Softmax.forwardReference(outer, channels, inner, x, y);
+        Softmax.backwardReference(outer, channels, inner, y, dy, dx);
+        float[][] got = gpu(() -> {
+            try (DeviceArray dX = device.upload(x); DeviceArray dY = device.floats(n).poison();
+                 DeviceArray dDy = device.upload(dy); DeviceArray dDx = device.floats(n).poison()) {
+                ops.softmaxForward(outer, channels, inner, dX, dY);
+                ops.softmaxBackward(outer, channels, inner, dY, dDy, dDx);
+                return new float[][] {dY.download(), dDx.download()};
+            }
+        });
+        assertClose("softmax", y, got[0], F32);
+        assertClose("softmax backward", dx, got[1], F32);
+    }
+
+    @Test
+    void softmaxLossMatchesSoftmaxWithLossWithAnIgnoreLabel() {
+        int outer = 6, channels = 10, inner = 3, positions = outer * inner, n = outer * channels * inner;
+        float[] x = random(n);
+        float[] p = new float[n];
+        Softmax.forwardReference(outer, channels, inner, x, p);
+        float[] label = new float[positions];
+        for (int i = 0; i < positions; i++) {
+            label[i] = rng.nextInt(channels);
+        }
+        label[4] = 255;
+        label[9] = 255;
+        // SoftmaxWithLoss: -sum log(max(p[label], FLT_MIN)) over non-ignored positions; dx = (p - onehot) * scale
+        double loss = 0;
+        int valid = 0;
+        float scale = 0.25f;
+        float[] dx = new float[n];
+        for (int o = 0; o < outer; o++) {
+            for (int i = 0; i < inner; i++) {
+                int l = (int) label[o * inner + i];
+                if (l == 255) {
+                    continue;
+                }
+                valid++;
+                loss -= Math.log(Math.max(p[(o * channels + l) * inner + i], Float.MIN_NORMAL));
+                for (int c = 0; c < channels; c++) {
+                    int k = (o * channels + c) * inner + i;
+                    dx[k] = (p[k] - (c == l ? 1f : 0f)) * scale;
+                }
+            }
+        }
+        int validCount = valid;
+        double expectedLoss = loss;
+        float[] got = gpu(() -> {
+            try (DeviceArray dP = device.upload(p); DeviceArray dL = device.upload(label);
+                 DeviceArray s = device.floats(2L * positions + 1); DeviceArray dDx = device.floats(n).poison()) {
+                CudaOps.LossSum sum = ops.softmaxLoss(outer, channels, inner, dP, dL, true, 255, s);
+                assertEquals(validCount, sum.valid());
+                assertEquals(expectedLoss, sum.loss(), 1e-5 * Math.abs(expectedLoss));
+                ops.softmaxLossBackward(outer, channels, inner, dP, dL, true, 255, scale, dDx);
+                return dDx.download();
+            }
+        });
+        assertClose("softmax loss backward", dx, got, F32);
+        label[7] = 10;
+        ShapeException e = assertThrows(ShapeException.class, () -> gpu(() -> {
+            try (DeviceArray dP = device.upload(p); DeviceArray dL = device.upload(label);
+                 DeviceArray s = device.floats(2L * positions + 1)) {
+                return ops.softmaxLoss(outer, channels, inner, dP, dL, true, 255, s);
+            }
+        }));
+        assertEquals("softmax loss: label 10.0 at position 7 is outside [0, 10) and is not the ignore label 255",
+                e.getMessage());
+    }
+
+    // ---- BatchNorm ----
+
+    @Test
+    void batchNormTrainMatchesTheLayersFormulas() {
+        int n = 4, c = 3, s = 50, count = n * c * s;
+        float[] x = random(count);
+        for (int i = 0; i < count; i++) {
+            x[i] = x[i] * 3 + 1.5f;
+        }
+        float[] dy = random(count);
+        float fraction = 0.999f, eps = 1e-5f;
+        float[] meanSum0 = random(c), varSum0 = {0.5f, 1f, 2f};
+        // BatchNorm (TRAIN): biased variance, running sums, y, and dx
+        float[] y = new float[count], dx = new float[count], meanSum = new float[c], varSum = new float[c];
+        float[] invStd = new float[c];
+        int m = n * s;
+        for (int ch = 0; ch < c; ch++) {
+            double sum = 0, sq = 0;
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < s; j++) {
+                    double v = x[(i * c + ch) * s + j];
+                    sum += v;
+                    sq += v * v;
+                }
+            }
+            double mu = sum / m, var = Math.max(0, sq / m - mu * mu);
+            invStd[ch] = (float) (1 / Math.sqrt(var + eps));
+            meanSum[ch] = (float) (mu + fraction * meanSum0[ch]);
+            varSum[ch] = (float) ((double) m / (m - 1) * var + fraction * varSum0[ch]);
+            double sdy = 0, sdyy = 0;
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < s; j++) {
+                    int k = (i * c + ch) * s + j;
+                    y[k] = (float) ((x[k] - mu) * (1 / Math.sqrt(var + eps)));
+                    sdy += dy[k];
+                    sdyy += dy[k] * y[k];
+                }
+            }
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < s; j++) {
+                    int k = (i * c + ch) * s + j;
+                    dx[k] = (float) ((dy[k] - sdy / m - y[k] * (sdyy / m)) * invStd[ch]);
+                }
+            }
+        }
+        float[][] got = gpu(() -> {
+            try (DeviceArray dX = device.upload(x); DeviceArray mean = device.floats(c).poison();
+                 DeviceArray is = device.floats(c).poison(); DeviceArray ms = device.upload(meanSum0);
+                 DeviceArray vs = device.upload(varSum0); DeviceArray dY = device.floats(count).poison();
+                 DeviceArray dDy = device.upload(dy); DeviceArray dDx = device.floats(count).poison()) {
+                ops.batchNormTrain(n, c, s, fraction, eps, dX, mean, is, ms, vs, dY);
+                ops.batchNormTrainBackward(n, c, s, dY, dDy, is, dDx);
+                return new float[][] {dY.download(), is.download(), ms.download(), vs.download(), dDx.download()};
+            }
+        });
+        assertClose("bn y", y, got[0], F32);
+        assertClose("bn invStd", invStd, got[1], F32);
+        assertClose("bn mean sum", meanSum, got[2], F32);
+        assertClose("bn var sum", varSum, got[3], F32);
+        assertClose("bn dx", dx, got[4], F32);
+    }
+
+    // ---- reductions and element-wise ----
+
+    @Test
+    void reductionsAndElementwiseMatchTheCpuOps() {
+        int n = 100_003;
+        float[] x = random(n), y = random(n);
+        double[] sums = gpu(() -> {
+            try (DeviceArray d = device.upload(x)) {
+                return new double[] {ops.sum(n, d, 0, false), ops.sum(n, d, 0, true), ops.sum(10, d, 17, false)};
+            }
+        });
+        assertEquals(Elementwise.sum(n, x, 0), sums[0], 1e-5 * Math.max(1, Math.abs(Elementwise.sum(n, x, 0))));
+        assertEquals(Elementwise.sumsq(n, x, 0), sums[1], 1e-5 * Elementwise.sumsq(n, x, 0));
+        assertEquals(Elementwise.sum(10, x, 17), sums[2], 1e-5);
+
+        float[] axpy = y.clone();
+        Elementwise.axpy(n, 0.3f, x, 0, axpy, 0);
+        float[] scaled = x.clone();
+        Elementwise.scale(n, -2.5f, scaled, 0);
+        float[][] got = gpu(() -> {
+            try (DeviceArray dx = device.upload(x); DeviceArray dy = device.upload(y); DeviceArray f = device.floats(n).poison()) {
+                ops.axpy(n, 0.3f, dx, dy);
+                ops.scale(n, -2.5f, dx);
+                ops.fill(n, 7f, f);
+                return new float[][] {dy.download(), dx.download(), f.download()};
+            }
+        });
+        assertClose("axpy", axpy, got[0], F32);
+        assertClose("scale", scaled, got[1], F32);
+        float[] sevens = new float[n];
+        Arrays.fill(sevens, 7f);
+        assertClose("fill", sevens, got[2], 0f);
+
+        // bias gradients and the InnerProduct's bias add
+        int batch = 7, channels = 5, spatial = 33;
+        float[] dy = random(batch * channels * spatial);
+        float[] db0 = random(channels);
+        float[] channelSum = db0.clone();
+        for (int i = 0; i < batch; i++) {
+            for (int c = 0; c < channels; c++) {
+                channelSum[c] += (float) Elementwise.sum(spatial, dy, (i * channels + c) * spatial);
+            }
+        }
+        int rows = 9, cols = 13;
+        float[] m = random(rows * cols), bias = random(cols);
+        float[] colSum = new float[cols], withBias = m.clone();
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                colSum[c] += m[r * cols + c];
+                withBias[r * cols + c] += bias[c];
+            }
+        }
+        float[][] got2 = gpu(() -> {
+            try (DeviceArray dDy = device.upload(dy); DeviceArray db = device.upload(db0); DeviceArray dm = device.upload(m);
+                 DeviceArray cs = device.floats(cols).poison(); DeviceArray dBias = device.upload(bias)) {
+                ops.channelSum(batch, channels, spatial, dDy, 1f, db);
+                ops.columnSum(rows, cols, dm, 0f, cs);
+                ops.addRowBias(rows, cols, dBias, dm);
+                return new float[][] {db.download(), cs.download(), dm.download()};
+            }
+        });
+        assertClose("channel sum", channelSum, got2[0], F32);
+        assertClose("column sum", colSum, got2[1], F32);
+        assertClose("row bias", withBias, got2[2], F32);
+    }
+
+    // ---- solver updates ----
+
+    @Test
+    void fusedSolverUpdatesMatchTheSolversUpdates() {
+        int n = 5_001;
+        for (int variant = 0; variant < 4; variant++) {
+            boolean nesterov = variant == 1, l1 = variant == 2;
+            float decay = variant == 3 ? 0f : 5e-4f;
+            float[] w = random(n), g = random(n), h = random(n);
+            float[] ew = w.clone(), eg = g.clone(), eh = h.clone();
+            Updates.sgd(n, 0.01f, 0.9f, decay, l1, nesterov, ew, eg, eh);
+            float[][] got = gpu(() -> {
+                try (DeviceArray dw = device.upload(w); DeviceArray dg = device.upload(g); DeviceArray dh = device.upload(h)) {
+                    ops.sgdUpdate(n, 0.01f, 0.9f, decay, l1, nesterov, dw, dg, dh);
+                    return new float[][] {dw.download(), dh.download()};
+                }
+            });
+            assertClose("sgd w, variant " + variant, ew, got[0], F32);
+            assertClose("sgd history, variant " + variant, eh, got[1], F32);
+        }
+        for (boolean adamw : new boolean[] {false, true}) {
+            float[] w = random(n), g = random(n), h = random(n), h2 = new float[n];
+            for (int i = 0; i < n; i++) {
+                h2[i] = (float) rng.nextDouble(0, 0.01);
+            }
+            float[] ew = w.clone(), eg = g.clone(), eh = h.clone(), eh2 = h2.clone();
+            float a = 1e-3f, step = a * 0.7f;
+            Updates.adam(n, a, step, 0.9f, 0.999f, 1e-8f, 1e-2f, false, adamw, ew, eg, eh, eh2);
+            float[][] got = gpu(() -> {
+                try (DeviceArray dw = device.upload(w); DeviceArray dg = device.upload(g); DeviceArray dh = device.upload(h);
+                     DeviceArray dh2 = device.upload(h2)) {
+                    ops.adamUpdate(n, a, step, 0.9f, 0.999f, 1e-8f, 1e-2f, false, adamw, dw, dg, dh, dh2);
+                    return new float[][] {dw.download(), dh.download(), dh2.download()};
+                }
+            });
+            assertClose("adam w " + adamw, ew, got[0], F32);
+            assertClose("adam m " + adamw, eh, got[1], F32);
+            assertClose("adam v " + adamw, eh2, got[2], F32);
+        }
+    }
+
+    // ---- memory ----
+
+    @Test
+    void thePoolReusesFreedBlocksAndAnImpossibleAllocationSaysHowMuch() {
+        gpu(() -> {
+            DeviceArray a = device.floats(1 << 20);
+            a.close();
+            long cached = device.memory().cached();
+            try (DeviceArray b = device.floats(1 << 20)) {
+                assertEquals(cached - b.blockBytes(), device.memory().cached(), "the freed block was reused");
+            }
+            CudaUnavailableException e = assertThrows(CudaUnavailableException.class,
+                    () -> device.floats(1L << 40)); // 4 TiB
+            assertTrue(e.getMessage().startsWith("out of GPU memory on " + device.name() + ": this run needed 4194304.0 MiB"),
+                    e.getMessage());
+            return null;
+        });
+    }
+}
