@@ -38,4 +38,19 @@ for key in sorted(ours):
         print(f"n={key[0]} {key[1]}: Cortado {o['tflops']:.1f} TFLOP/s, torch.mm {t['tflops']:.1f} TFLOP/s, "
               f"ratio {o['tflops'] / t['tflops']:.2f}")
 PY
+
+echo "== training throughput against PyTorch eager"
+{
+  "$java" "${jvm[@]}" -cp "$cp" org.cortado.kernels.TrainBench "$root/conf/lenet-fashion-mnist.json" 64 || status=1
+  python3 "$root/kernels/gpu/torch_train.py" lenet 64 || status=1
+  "$java" "${jvm[@]}" -cp "$cp" org.cortado.kernels.TrainBench "$root/conf/cifar10-quick.json" 100 || status=1
+  python3 "$root/kernels/gpu/torch_train.py" cifar10_quick 100 || status=1
+} | tee "$results/train.json"
+python3 - "$results/train.json" <<'PY' | tee "$results/train.txt"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+for ours, torch in zip(rows[0::2], rows[1::2]):
+    print(f"{torch['net']} batch {torch['batch']}: Cortado {ours['img_per_s']:.0f} img/s, PyTorch eager "
+          f"{torch['img_per_s']:.0f} img/s, ratio {ours['img_per_s'] / torch['img_per_s']:.2f}")
+PY
 exit $status

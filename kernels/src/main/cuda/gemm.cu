@@ -9,6 +9,10 @@
 //
 // gemm_tf32_{nn,nt,tn,tt}: the same product on the tensor cores (wmma m16n16k8, inputs rounded to TF32,
 // accumulated in float32); about 1e-3 relative error, as PyTorch's allow_tf32.
+//
+// Split-K: when m x n gives too few blocks to fill the GPU and k is long (a convolution's weight gradient
+// sums over every output position of the batch), blockIdx.z also splits k; each split writes its partial
+// product to a workspace slice and gemm_splitk_sum adds them up with alpha and beta.
 #include "common.cuh"
 #include <mma.h>
 
@@ -34,15 +38,26 @@ __device__ __forceinline__ void b_slot(int tid, int i, int& kk, int& c) {
   if (TB) { kk = tid & 7; c = (tid >> 3) + 32 * i; } else { c = tid & 127; kk = (tid >> 7) + 2 * i; }
 }
 
+// blockIdx.z = product * splits + split: moves A, B and C to this block's product and its share of k,
+// [split * kc, min(k, (split + 1) * kc)); C to slice z (the host sums the split slices, gemm_splitk_sum).
+template <bool TA, bool TB>
+__device__ __forceinline__ void split_k(const float* __restrict__& A, int lda, long sA, const float* __restrict__& B, int ldb, long sB,
+                                        float* __restrict__& C, long sC, int& k, int splits, int kc) {
+  const int z = blockIdx.z, product = z / splits, split = z % splits;
+  const long k0 = (long)split * kc;
+  A += product * sA + (TA ? k0 * lda : k0);
+  B += product * sB + (TB ? k0 : k0 * ldb);
+  C += z * sC;
+  k = (int)min((long)kc, k - k0);
+}
+
 template <bool TA, bool TB>
 __device__ __forceinline__ void gemm_f32(int m, int n, int k, float alpha, const float* __restrict__ A, int lda,
                                          long sA, const float* __restrict__ B, int ldb, long sB, float beta,
-                                         float* __restrict__ C, int ldc, long sC) {
+                                         float* __restrict__ C, int ldc, long sC, int splits, int kc) {
   __shared__ __align__(16) float As[2][BK][BM];
   __shared__ __align__(16) float Bs[2][BK][BN];
-  A += blockIdx.z * sA;
-  B += blockIdx.z * sB;
-  C += blockIdx.z * sC;
+  split_k<TA, TB>(A, lda, sA, B, ldb, sB, C, sC, k, splits, kc);
   const int tid = threadIdx.x;
   const int m0 = blockIdx.y * BM, n0 = blockIdx.x * BN;
   const int tx = tid & 15, ty = tid >> 4;
@@ -119,14 +134,12 @@ constexpr int AS_LD = TBK + 4, BS_LD = TBN + 4;  // padded rows; multiples of 4 
 template <bool TA, bool TB>
 __device__ __forceinline__ void gemm_tf32(int m, int n, int k, float alpha, const float* __restrict__ A, int lda,
                                           long sA, const float* __restrict__ B, int ldb, long sB, float beta,
-                                          float* __restrict__ C, int ldc, long sC) {
+                                          float* __restrict__ C, int ldc, long sC, int splits, int kc) {
   using namespace nvcuda;
   __shared__ __align__(128) float As[TBM * AS_LD];
   __shared__ __align__(128) float Bs[TBK * BS_LD];
   __shared__ __align__(128) float Cs[8][16 * 16];
-  A += blockIdx.z * sA;
-  B += blockIdx.z * sB;
-  C += blockIdx.z * sC;
+  split_k<TA, TB>(A, lda, sA, B, ldb, sB, C, sC, k, splits, kc);
   const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
   const int m0 = blockIdx.y * TBM, n0 = blockIdx.x * TBN;
   const int wm = (warp >> 2) * 64, wn = (warp & 3) * 32;  // 2 x 4 warps, each 64 x 32 of C
@@ -190,8 +203,9 @@ __device__ __forceinline__ void gemm_tf32(int m, int n, int k, float alpha, cons
 #define CORTADO_GEMM(name, impl, TA, TB, minBlocks)                                                          \
   extern "C" __global__ void __launch_bounds__(256, minBlocks)                                               \
       name(int m, int n, int k, float alpha, const float* __restrict__ A, int lda, long sA,                  \
-           const float* __restrict__ B, int ldb, long sB, float beta, float* __restrict__ C, int ldc, long sC) { \
-    impl<TA, TB>(m, n, k, alpha, A, lda, sA, B, ldb, sB, beta, C, ldc, sC);                                  \
+           const float* __restrict__ B, int ldb, long sB, float beta, float* __restrict__ C, int ldc, long sC,   \
+           int splits, int kc) {                                                                             \
+    impl<TA, TB>(m, n, k, alpha, A, lda, sA, B, ldb, sB, beta, C, ldc, sC, splits, kc);                      \
   }
 
 CORTADO_GEMM(gemm_f32_nn, gemm_f32, false, false, 2)
@@ -202,3 +216,17 @@ CORTADO_GEMM(gemm_tf32_nn, gemm_tf32, false, false, 1)
 CORTADO_GEMM(gemm_tf32_nt, gemm_tf32, false, true, 1)
 CORTADO_GEMM(gemm_tf32_tn, gemm_tf32, true, false, 1)
 CORTADO_GEMM(gemm_tf32_tt, gemm_tf32, true, true, 1)
+
+// Split-K's second pass: C[p] = alpha * sum over s of W[p * splits + s] + beta * C[p], W's slices m x n dense.
+extern "C" __global__ void gemm_splitk_sum(int batch, int splits, int m, int n, const float* __restrict__ W,
+                                           float alpha, float beta, float* __restrict__ C, int ldc, long sC) {
+  const long mn = (long)m * n;
+  CORTADO_LOOP(idx, batch * mn) {
+    long p = idx / mn, e = idx % mn;
+    const float* w = W + p * splits * mn + e;
+    float s = 0.f;
+    for (int i = 0; i < splits; i++) s += w[i * mn];
+    float* c = C + p * sC + (e / n) * ldc + e % n;
+    *c = beta == 0.f ? alpha * s : alpha * s + beta * *c;
+  }
+}

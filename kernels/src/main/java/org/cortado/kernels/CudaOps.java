@@ -63,8 +63,45 @@ public final class CudaOps {
             return;
         }
         String kernel = (p == Precision.TF32 ? "gemm_tf32_" : "gemm_f32_") + (transA ? "t" : "n") + (transB ? "t" : "n");
-        device.launch(kernel, (n + 127) / 128, (m + 127) / 128, batch, 256, m, n, k, alpha, a.at(aOff), lda, sA,
-                b.at(bOff), ldb, sB, beta, c.at(cOff), ldc, sC);
+        int gridX = (n + 127) / 128, gridY = (m + 127) / 128;
+        int splits = splits(gridX * gridY * batch, k);
+        if (splits == 1) {
+            device.launch(kernel, gridX, gridY, batch, 256, m, n, k, alpha, a.at(aOff), lda, sA, b.at(bOff), ldb, sB,
+                    beta, c.at(cOff), ldc, sC, 1, k);
+            return;
+        }
+        int kc = (Math.ceilDiv(k, splits) + 7) / 8 * 8;
+        splits = Math.ceilDiv(k, kc);
+        long mn = (long) m * n;
+        DeviceArray w = splitWorkspace(batch * splits * mn);
+        device.launch(kernel, gridX, gridY, batch * splits, 256, m, n, k, 1f, a.at(aOff), lda, sA, b.at(bOff), ldb, sB,
+                0f, w.base(), n, mn, splits, kc);
+        loop("gemm_splitk_sum", batch * mn, batch, splits, m, n, w.base(), alpha, beta, c.at(cOff), ldc, sC);
+    }
+
+    /**
+     * How many parts to split k into: 1 when the tiles of C already give every multiprocessor two
+     * blocks; otherwise enough to do so, each part at least 256 long (a convolution's weight gradient:
+     * a small C, k = every output position of the batch).
+     */
+    private int splits(int tiles, int k) {
+        int target = 2 * Math.max(1, device.multiprocessors());
+        if (tiles >= target || k < 1024) {
+            return 1;
+        }
+        return Math.max(1, Math.min(64, Math.min(Math.ceilDiv(target, tiles), k / 256)));
+    }
+
+    private DeviceArray splitWork;
+
+    private DeviceArray splitWorkspace(long n) {
+        if (splitWork == null || splitWork.length() < n) {
+            if (splitWork != null) {
+                splitWork.close();
+            }
+            splitWork = device.floats(n);
+        }
+        return splitWork;
     }
 
     // ---- convolution: org.cortado.engine.ops.Im2col, org.cortado.engine.ops.Conv ----

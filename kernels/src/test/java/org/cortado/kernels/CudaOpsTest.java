@@ -131,6 +131,10 @@ class CudaOpsTest {
         }
         checkGemm(CudaOps.Precision.F32, false, false, 300, 260, 517, 1f, 1f, 1, F32);
         checkGemm(CudaOps.Precision.F32, false, false, 5, 7, 0, 1f, 0.5f, 0, F32); // k = 0: C = beta * C
+        // split k: a small C over a long k, as a convolution's weight gradient
+        checkGemm(CudaOps.Precision.F32, false, true, 20, 25, 36_871, 1f, 1f, 0, F32);
+        checkGemm(CudaOps.Precision.F32, true, false, 33, 17, 5_000, 0.5f, 0f, 2, F32);
+        checkGemm(CudaOps.Precision.TF32, false, true, 20, 25, 36_871, 1f, 1f, 0, 2 * TF32);
     }
 
     @Test

@@ -107,6 +107,23 @@ public final class Convolution extends Layer {
         }
     }
 
+    /** The geometry of the current bottom shape (after reshape), for other backends. */
+    public ConvGeom geom() {
+        return geom;
+    }
+
+    public int numOutput() {
+        return numOutput;
+    }
+
+    public int group() {
+        return group;
+    }
+
+    public boolean biasTerm() {
+        return biasTerm;
+    }
+
     /** What ran the last pass: oneDNN and the implementations it chose, or im2col + GEMM. */
     public String implementation() {
         return workspace.implementation();

@@ -69,6 +69,28 @@ public final class InnerProduct extends Layer {
         top.get(0).reshape(shape);
     }
 
+    /** Rows of the current bottom (after reshape) and inputs per row, for other backends. */
+    public int rows() {
+        return m;
+    }
+
+    public int inputs() {
+        return k;
+    }
+
+    public int numOutput() {
+        return numOutput;
+    }
+
+    public boolean biasTerm() {
+        return biasTerm;
+    }
+
+    /** Weights stored (K, N) instead of (N, K). */
+    public boolean transpose() {
+        return transpose;
+    }
+
     @Override
     public void forward(List<Blob> bottom, List<Blob> top) {
         float[] x = bottom.get(0).x();   // (M, K)

@@ -118,6 +118,19 @@ public final class Pooling extends Layer {
         }
     }
 
+    /** The method, the geometry of one plane and the plane count for the current bottom, for other backends. */
+    public Method method() {
+        return method;
+    }
+
+    public Geom geom() {
+        return geom;
+    }
+
+    public int planes() {
+        return planes;
+    }
+
     @Override
     public void forward(List<Blob> bottom, List<Blob> top) {
         float[] x = bottom.get(0).x();    // (N, C, H, W)

@@ -20,6 +20,10 @@ public final class ReLU extends Layer {
         slope = config.json().getFloat("negative_slope", 0f);
     }
 
+    public float negativeSlope() {
+        return slope;
+    }
+
     @Override
     public boolean allowsInPlace() {
         return true;

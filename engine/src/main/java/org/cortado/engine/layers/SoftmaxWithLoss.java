@@ -131,6 +131,24 @@ public final class SoftmaxWithLoss extends Layer {
         }
     }
 
+    /** The softmax axis's outer count, channels and inner count for the current bottom, for other backends. */
+    public int outer() {
+        return outer;
+    }
+
+    public int channels() {
+        return channels;
+    }
+
+    public int inner() {
+        return inner;
+    }
+
+    /** The ignore label, or empty when there is none. */
+    public java.util.OptionalInt ignoreLabel() {
+        return hasIgnoreLabel ? java.util.OptionalInt.of(ignoreLabel) : java.util.OptionalInt.empty();
+    }
+
     /** The class index at position {@code (o, i)}, or -1 when it is {@code ignore_label}. */
     private int label(float[] labels, int o, int i) {
         int at = o * inner + i;

@@ -421,6 +421,11 @@ public final class Net {
         }
     }
 
+    /** The loss weight of layer {@code l}'s top {@code t} (0 for a top that is not a loss). */
+    public double lossWeight(int l, int t) {
+        return lossWeights.get(l)[t];
+    }
+
     /** The weighted loss of the last forward. */
     public double loss() {
         return loss(0, layers.size());
@@ -618,6 +623,11 @@ public final class Net {
     }
 
     /** Whether layer {@code l} runs in backward (it leads to the loss and has something to compute). */
+    /** Whether backward of layer {@code l} computes the gradient of its bottom {@code i}. */
+    public boolean propagatesDown(int l, int i) {
+        return propagateDown.get(l)[i];
+    }
+
     public boolean needsBackward(int l) {
         return needsBackward.get(l);
     }

@@ -1,0 +1,95 @@
+package org.cortado.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.cortado.engine.ConfigException;
+import org.cortado.engine.config.CortadoConfig;
+import org.cortado.engine.net.Net;
+import org.cortado.engine.tensor.Tensor;
+import org.cortado.engine.train.Benchmark;
+import org.cortado.engine.train.Trainer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Training on the GPU gives the CPU's training: the same config and seed, a few SGD steps on the same
+ * batches on both, then every loss and every weight compared (1e-4 relative to the largest value: a few
+ * steps compound the float32 rounding of different summation orders).
+ */
+class CudaNetTest {
+    private static CudaDevice device;
+
+    @BeforeAll
+    static void open() {
+        device = Gpu.openOrNull();
+    }
+
+    @AfterAll
+    static void close() {
+        if (device != null) {
+            device.close();
+        }
+    }
+
+    @BeforeEach
+    void gpu() {
+        Gpu.assumeOpen(device);
+    }
+
+    private static void trainsLikeTheCpu(String conf, int batch, int steps) {
+        CortadoConfig config = CortadoConfig.load(Path.of("../conf", conf));
+        try (Trainer cpu = new Trainer(config); Trainer gpuSide = new Trainer(config)) {
+            Net a = cpu.trainNet();
+            Net b = gpuSide.trainNet();
+            a.setBatchSize(batch);
+            b.setBatchSize(batch);
+            try (CudaNet gpu = new CudaNet(device, b, gpuSide.solver(), CudaOps.Precision.F32)) {
+                for (int s = 0; s < steps; s++) {
+                    Map<String, Tensor> data = Benchmark.synthetic(a, 100 + s);
+                    double cpuLoss = cpu.step(data).loss();
+                    float[][] inputs = a.inputs().stream().map(in -> data.get(in.name()).data()).toArray(float[][]::new);
+                    double gpuLoss = gpu.step(inputs);
+                    assertEquals(cpuLoss, gpuLoss, 1e-4 * Math.max(1, Math.abs(cpuLoss)), conf + " loss at step " + s);
+                }
+                gpu.downloadWeights();
+            }
+            var wa = a.weights();
+            var wb = b.weights();
+            assertEquals(wa.keySet(), wb.keySet());
+            for (String layer : wa.keySet()) {
+                List<Tensor> ta = wa.get(layer), tb = wb.get(layer);
+                for (int i = 0; i < ta.size(); i++) {
+                    CudaOpsTest.assertClose(conf + " " + layer + " param " + i, ta.get(i).toArray(), tb.get(i).toArray(),
+                            1e-4f);
+                }
+            }
+        }
+    }
+
+    @Test
+    void lenetTrainsOnTheGpuAsOnTheCpu() {
+        trainsLikeTheCpu("lenet-fashion-mnist.json", 16, 4);
+    }
+
+    @Test
+    void cifar10QuickTrainsOnTheGpuAsOnTheCpu() {
+        trainsLikeTheCpu("cifar10-quick.json", 8, 4);
+    }
+
+    @Test
+    void aLayerWithoutAGpuPathIsNamed() {
+        CortadoConfig config = CortadoConfig.load(Path.of("../conf/fashion-mnist-bn.json"));
+        try (Trainer t = new Trainer(config)) {
+            ConfigException e = assertThrows(ConfigException.class,
+                    () -> new CudaNet(device, t.trainNet(), t.solver(), CudaOps.Precision.F32));
+            assertTrue(e.getMessage().contains("has no CUDA implementation yet"), e.getMessage());
+        }
+    }
+}
