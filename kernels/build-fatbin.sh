@@ -24,7 +24,7 @@ build() {
     return 0  # built from these very sources already
   fi
   for f in "$src"/*.cu; do
-    "$nvcc" "${flags[@]}" -o "$out/$(basename "${f%.cu}").fatbin" "$f"
+    "$nvcc" "${flags[@]}" -o "$out/$(basename "${f%.cu}").fatbin" "$f" || return 1
   done
   { manifest; echo "# nvcc ${flags[*]}"; "$nvcc" --version | tail -1 | sed 's/^/# /'; } >"$out/manifest.txt"
 }
@@ -37,10 +37,15 @@ if [ "${1:-}" = "--commit" ]; then
   exit 0
 fi
 out=${1:?usage: build-fatbin.sh OUT_DIR | --commit}
-if [ -n "$nvcc" ]; then
-  build "$out"
-else
+committed() {
   mkdir -p "$out"
   cp "$here"/fatbin/*.fatbin "$here"/fatbin/manifest.txt "$out"/
+}
+if [ -z "$nvcc" ]; then
+  committed
   echo "build-fatbin: nvcc not found; using the committed fatbins (kernels/fatbin, built from the sources in its manifest)"
+elif ! build "$out"; then
+  rm -f "$out"/*.fatbin "$out"/manifest.txt
+  committed
+  echo "build-fatbin: $nvcc could not build the kernels (above); using the committed fatbins (kernels/fatbin)" >&2
 fi
