@@ -5,6 +5,12 @@
 // atomics and the result is deterministic.
 #include "common.cuh"
 
+// The outputs [a, b) along one axis whose window holds input position i: o*s - p <= i < o*s - p + k.
+__device__ __forceinline__ void covering(int i, int k, int s, int p, int outs, int& a, int& b) {
+  a = (i + p < k) ? 0 : (i + p - k) / s + 1;
+  b = min((i + p) / s + 1, outs);
+}
+
 #define POOL_ARGS int planes, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw, int oh, int ow
 
 extern "C" __global__ void max_pool_forward(POOL_ARGS, const float* __restrict__ x, float* __restrict__ y,
@@ -34,9 +40,9 @@ extern "C" __global__ void max_pool_backward(POOL_ARGS, const float* __restrict_
     int ix = idx % w;
     int iy = (idx / w) % h;
     long p = idx / ((long)h * w);
-    // Outputs whose window holds (iy, ix): oy*sh - ph <= iy < oy*sh - ph + kh.
-    int oya = (iy + ph < kh) ? 0 : (iy + ph - kh) / sh + 1, oyb = min((iy + ph) / sh + 1, oh);
-    int oxa = (ix + pw < kw) ? 0 : (ix + pw - kw) / sw + 1, oxb = min((ix + pw) / sw + 1, ow);
+    int oya, oyb, oxa, oxb;
+    covering(iy, kh, sh, ph, oh, oya, oyb);
+    covering(ix, kw, sw, pw, ow, oxa, oxb);
     const float* dyp = dy + p * oh * ow;
     const int* mp = mask + p * oh * ow;
     int self = iy * w + ix;
@@ -69,8 +75,9 @@ extern "C" __global__ void ave_pool_backward(POOL_ARGS, const float* __restrict_
     int ix = idx % w;
     int iy = (idx / w) % h;
     long p = idx / ((long)h * w);
-    int oya = (iy + ph < kh) ? 0 : (iy + ph - kh) / sh + 1, oyb = min((iy + ph) / sh + 1, oh);
-    int oxa = (ix + pw < kw) ? 0 : (ix + pw - kw) / sw + 1, oxb = min((ix + pw) / sw + 1, ow);
+    int oya, oyb, oxa, oxb;
+    covering(iy, kh, sh, ph, oh, oya, oyb);
+    covering(ix, kw, sw, pw, ow, oxa, oxb);
     const float* dyp = dy + p * oh * ow;
     float v = 0.f;
     for (int oy = oya; oy < oyb; oy++) {

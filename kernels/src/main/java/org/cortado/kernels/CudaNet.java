@@ -48,7 +48,8 @@ public final class CudaNet implements AutoCloseable {
     private final List<CudaOps.ConvWorkspace> workspaces = new ArrayList<>();
     private final Map<Layer, DeviceArray> masks = new IdentityHashMap<>();
     private final Map<Layer, DeviceArray> probs = new IdentityHashMap<>();
-    private DeviceArray lossScratch;
+    private final Map<Layer, DeviceArray> lossScratches = new IdentityHashMap<>();
+    private final Map<Layer, Long> lossValid = new IdentityHashMap<>(); // positions counted in the last forward
     private long iter;
     private boolean profiling;
     private long[] forwardNanos;
@@ -69,7 +70,7 @@ public final class CudaNet implements AutoCloseable {
             if (!SUPPORTED.contains(l.type())) {
                 throw new ConfigException("layer '" + l.name() + "' of type " + l.type()
                         + " has no CUDA implementation yet (on the GPU: " + String.join(", ", new java.util.TreeSet<>(SUPPORTED))
-                        + "); run this net with \"device\": \"cpu\"");
+                        + "); train this net on the CPU");
             }
             if (l instanceof Pooling p && p.method() == Pooling.Method.STOCHASTIC) {
                 throw new ConfigException("layer '" + l.name() + "': STOCHASTIC pooling has no CUDA implementation yet");
@@ -115,7 +116,6 @@ public final class CudaNet implements AutoCloseable {
                     probs.put(l, device.floats((long) s.outer() * s.channels() * s.inner()));
                 }
             }
-            lossScratch = device.floats(1);
             return o;
         });
     }
@@ -238,9 +238,6 @@ public final class CudaNet implements AutoCloseable {
         }
         return loss;
     }
-
-    private final Map<Layer, Long> lossValid = new IdentityHashMap<>();
-    private final Map<Layer, DeviceArray> lossScratches = new IdentityHashMap<>();
 
     private CudaOps.LossSum lossSum(SoftmaxWithLoss s, DeviceArray prob, Blob label) {
         long positions = (long) s.outer() * s.inner();
@@ -384,7 +381,6 @@ public final class CudaNet implements AutoCloseable {
             masks.values().forEach(DeviceArray::close);
             probs.values().forEach(DeviceArray::close);
             lossScratches.values().forEach(DeviceArray::close);
-            lossScratch.close();
             return null;
         });
     }

@@ -355,13 +355,14 @@ public final class CudaOps {
             throw new org.cortado.engine.ShapeException("softmax loss: label " + l[0] + " at position " + (badPos - 1)
                     + " is outside [0, " + channels + ")" + (hasIgnore ? " and is not the ignore label " + ignoreLabel : ""));
         }
-        return new LossSum(sum(positions, scratch, 0, false, scratch2(positions)), Math.round(sum(positions, scratch,
-                positions, false, scratch2(positions))));
+        return new LossSum(sum(positions, scratch, 0, false, partials()), Math.round(sum(positions, scratch,
+                positions, false, partials())));
     }
 
     private DeviceArray partials;
 
-    private DeviceArray scratch2(long n) {
+    /** Room for the block sums of {@link #sum}: 1024 doubles, then the float result. */
+    private DeviceArray partials() {
         if (partials == null) {
             partials = device.floats(2 * 1024 + 1); // 1024 double partials, then the float result
         }
@@ -415,7 +416,7 @@ public final class CudaOps {
 
     /** Elementwise.sum (or sumsq) of {@code n} elements from {@code off}; waits for the GPU. */
     public double sum(long n, DeviceArray x, long off, boolean squares) {
-        return sum(n, x, off, squares, scratch2(n));
+        return sum(n, x, off, squares, partials());
     }
 
     private double sum(long n, DeviceArray x, long off, boolean squares, DeviceArray part) {

@@ -25,7 +25,7 @@ public final class KernelArgs {
         }
     }
 
-    /** Every size is positive (or, where {@code zeroOk}, not negative). */
+    /** A size that must be at least 1. */
     public static void positive(String op, String what, long v) {
         if (v < 1) {
             throw new ShapeException(op + ": " + what + " must be positive, got " + v);

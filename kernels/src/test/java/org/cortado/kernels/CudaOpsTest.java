@@ -9,6 +9,10 @@ import static org.junit.jupiter.api.Assertions.fail;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.cortado.engine.ShapeException;
+import org.cortado.engine.config.Json;
+import org.cortado.engine.layers.Layer;
+import org.cortado.engine.net.Net;
+import org.cortado.engine.net.Phase;
 import org.cortado.engine.ops.Activations;
 import org.cortado.engine.ops.Conv;
 import org.cortado.engine.ops.ConvGeom;
@@ -363,53 +367,55 @@ class CudaOpsTest {
         assertClose("softmax backward", dx, got[1], F32);
     }
 
+    /** A TRAIN net of an Input with these blob shapes and one more layer, from JSON. */
+    private static Net net(String shapes, String tops, String layer) {
+        return Net.build(Json.parse("{\"name\": \"t\", \"layers\": [{\"name\": \"in\", \"type\": \"Input\", \"top\": "
+                + tops + ", \"shape\": " + shapes + "}, " + layer + "]}", "test net"), Phase.TRAIN, par, 1);
+    }
+
+    /** Runs layer {@code l}'s backward with every bottom's gradient asked for. */
+    private static void backward(Net net, int l) {
+        boolean[] down = new boolean[net.bottomsOf(l).size()];
+        down[0] = true;
+        net.layers().get(l).backward(net.topsOf(l), down, net.bottomsOf(l));
+    }
+
     @Test
-    void softmaxLossMatchesSoftmaxWithLossWithAnIgnoreLabel() {
+    void softmaxLossMatchesTheSoftmaxWithLossLayerWithAnIgnoreLabel() {
         int outer = 6, channels = 10, inner = 3, positions = outer * inner, n = outer * channels * inner;
+        Net net = net("[{\"dim\": [6, 10, 3]}, {\"dim\": [6, 3]}]", "[\"x\", \"label\"]",
+                "{\"name\": \"loss\", \"type\": \"SoftmaxWithLoss\", \"bottom\": [\"x\", \"label\"], \"top\": \"loss\","
+                        + " \"ignore_label\": 255}");
         float[] x = random(n);
-        float[] p = new float[n];
-        Softmax.forwardReference(outer, channels, inner, x, p);
         float[] label = new float[positions];
         for (int i = 0; i < positions; i++) {
             label[i] = rng.nextInt(channels);
         }
         label[4] = 255;
         label[9] = 255;
-        // SoftmaxWithLoss: -sum log(max(p[label], FLT_MIN)) over non-ignored positions; dx = (p - onehot) * scale
-        double loss = 0;
-        int valid = 0;
-        float scale = 0.25f;
-        float[] dx = new float[n];
-        for (int o = 0; o < outer; o++) {
-            for (int i = 0; i < inner; i++) {
-                int l = (int) label[o * inner + i];
-                if (l == 255) {
-                    continue;
-                }
-                valid++;
-                loss -= Math.log(Math.max(p[(o * channels + l) * inner + i], Float.MIN_NORMAL));
-                for (int c = 0; c < channels; c++) {
-                    int k = (o * channels + c) * inner + i;
-                    dx[k] = (p[k] - (c == l ? 1f : 0f)) * scale;
-                }
-            }
-        }
-        int validCount = valid;
-        double expectedLoss = loss;
+        System.arraycopy(x, 0, net.blob("x").x(), 0, n);
+        System.arraycopy(label, 0, net.blob("label").x(), 0, positions);
+        double loss = net.forward();
+        net.blob("loss").dx()[0] = 1f; // the loss weight
+        backward(net, 1);
+        float[] dx = net.blob("x").diff().toArray();
         float[] got = gpu(() -> {
-            try (DeviceArray dP = device.upload(p); DeviceArray dL = device.upload(label);
-                 DeviceArray s = device.floats(2L * positions + 1); DeviceArray dDx = device.floats(n).poison()) {
+            try (DeviceArray dX = device.upload(x); DeviceArray dP = device.floats(n).poison();
+                 DeviceArray dL = device.upload(label); DeviceArray s = device.floats(2L * positions + 1);
+                 DeviceArray dDx = device.floats(n).poison()) {
+                ops.softmaxForward(outer, channels, inner, dX, dP);
                 CudaOps.LossSum sum = ops.softmaxLoss(outer, channels, inner, dP, dL, true, 255, s);
-                assertEquals(validCount, sum.valid());
-                assertEquals(expectedLoss, sum.loss(), 1e-5 * Math.abs(expectedLoss));
-                ops.softmaxLossBackward(outer, channels, inner, dP, dL, true, 255, scale, dDx);
+                assertEquals(positions - 2, sum.valid());
+                // the layer's default normalization, VALID: divided by the positions that counted
+                assertEquals(loss, sum.loss() / sum.valid(), 1e-5 * Math.abs(loss));
+                ops.softmaxLossBackward(outer, channels, inner, dP, dL, true, 255, 1f / sum.valid(), dDx);
                 return dDx.download();
             }
         });
         assertClose("softmax loss backward", dx, got, F32);
         label[7] = 10;
         ShapeException e = assertThrows(ShapeException.class, () -> gpu(() -> {
-            try (DeviceArray dP = device.upload(p); DeviceArray dL = device.upload(label);
+            try (DeviceArray dP = device.upload(x); DeviceArray dL = device.upload(label);
                  DeviceArray s = device.floats(2L * positions + 1)) {
                 return ops.softmaxLoss(outer, channels, inner, dP, dL, true, 255, s);
             }
@@ -421,63 +427,39 @@ class CudaOpsTest {
     // ---- BatchNorm ----
 
     @Test
-    void batchNormTrainMatchesTheLayersFormulas() {
+    void batchNormTrainMatchesTheBatchNormLayer() {
         int n = 4, c = 3, s = 50, count = n * c * s;
+        Net net = net("[{\"dim\": [4, 3, 5, 10]}]", "[\"x\"]",
+                "{\"name\": \"bn\", \"type\": \"BatchNorm\", \"bottom\": \"x\", \"top\": \"y\"}");
         float[] x = random(count);
         for (int i = 0; i < count; i++) {
             x[i] = x[i] * 3 + 1.5f;
         }
         float[] dy = random(count);
-        float fraction = 0.999f, eps = 1e-5f;
         float[] meanSum0 = random(c), varSum0 = {0.5f, 1f, 2f};
-        // BatchNorm (TRAIN): biased variance, running sums, y, and dx
-        float[] y = new float[count], dx = new float[count], meanSum = new float[c], varSum = new float[c];
-        float[] invStd = new float[c];
-        int m = n * s;
-        for (int ch = 0; ch < c; ch++) {
-            double sum = 0, sq = 0;
-            for (int i = 0; i < n; i++) {
-                for (int j = 0; j < s; j++) {
-                    double v = x[(i * c + ch) * s + j];
-                    sum += v;
-                    sq += v * v;
-                }
-            }
-            double mu = sum / m, var = Math.max(0, sq / m - mu * mu);
-            invStd[ch] = (float) (1 / Math.sqrt(var + eps));
-            meanSum[ch] = (float) (mu + fraction * meanSum0[ch]);
-            varSum[ch] = (float) ((double) m / (m - 1) * var + fraction * varSum0[ch]);
-            double sdy = 0, sdyy = 0;
-            for (int i = 0; i < n; i++) {
-                for (int j = 0; j < s; j++) {
-                    int k = (i * c + ch) * s + j;
-                    y[k] = (float) ((x[k] - mu) * (1 / Math.sqrt(var + eps)));
-                    sdy += dy[k];
-                    sdyy += dy[k] * y[k];
-                }
-            }
-            for (int i = 0; i < n; i++) {
-                for (int j = 0; j < s; j++) {
-                    int k = (i * c + ch) * s + j;
-                    dx[k] = (float) ((dy[k] - sdy / m - y[k] * (sdyy / m)) * invStd[ch]);
-                }
-            }
-        }
+        Layer bn = net.layers().get(1);
+        System.arraycopy(x, 0, net.blob("x").x(), 0, count);
+        System.arraycopy(meanSum0, 0, bn.params().get(0).x(), 0, c);
+        System.arraycopy(varSum0, 0, bn.params().get(1).x(), 0, c);
+        net.forward();
+        System.arraycopy(dy, 0, net.blob("y").dx(), 0, count);
+        backward(net, 1);
+        float[] y = net.blob("y").x().clone(), dx = net.blob("x").diff().toArray();
+        float[] meanSum = bn.params().get(0).x().clone(), varSum = bn.params().get(1).x().clone();
         float[][] got = gpu(() -> {
             try (DeviceArray dX = device.upload(x); DeviceArray mean = device.floats(c).poison();
                  DeviceArray is = device.floats(c).poison(); DeviceArray ms = device.upload(meanSum0);
                  DeviceArray vs = device.upload(varSum0); DeviceArray dY = device.floats(count).poison();
                  DeviceArray dDy = device.upload(dy); DeviceArray dDx = device.floats(count).poison()) {
-                ops.batchNormTrain(n, c, s, fraction, eps, dX, mean, is, ms, vs, dY);
+                ops.batchNormTrain(n, c, s, 0.999f, 1e-5f, dX, mean, is, ms, vs, dY);
                 ops.batchNormTrainBackward(n, c, s, dY, dDy, is, dDx);
-                return new float[][] {dY.download(), is.download(), ms.download(), vs.download(), dDx.download()};
+                return new float[][] {dY.download(), ms.download(), vs.download(), dDx.download()};
             }
         });
         assertClose("bn y", y, got[0], F32);
-        assertClose("bn invStd", invStd, got[1], F32);
-        assertClose("bn mean sum", meanSum, got[2], F32);
-        assertClose("bn var sum", varSum, got[3], F32);
-        assertClose("bn dx", dx, got[4], F32);
+        assertClose("bn mean sum", meanSum, got[1], F32);
+        assertClose("bn var sum", varSum, got[2], F32);
+        assertClose("bn dx", dx, got[3], F32);
     }
 
     // ---- reductions and element-wise ----
