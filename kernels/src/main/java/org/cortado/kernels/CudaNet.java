@@ -2,11 +2,13 @@ package org.cortado.kernels;
 
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
-import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.cortado.engine.ConfigException;
+import org.cortado.engine.layers.Accuracy;
 import org.cortado.engine.layers.Convolution;
 import org.cortado.engine.layers.InnerProduct;
 import org.cortado.engine.layers.Input;
@@ -14,38 +16,45 @@ import org.cortado.engine.layers.Layer;
 import org.cortado.engine.layers.Pooling;
 import org.cortado.engine.layers.ReLU;
 import org.cortado.engine.layers.SoftmaxWithLoss;
+import org.cortado.engine.layers.Split;
 import org.cortado.engine.net.Net;
 import org.cortado.engine.solver.Param;
-import org.cortado.engine.solver.Solver;
-import org.cortado.engine.solver.SolverConfig;
 import org.cortado.engine.tensor.Blob;
 
 /**
- * Trains an engine {@link Net} on one GPU: every blob's data and gradient live in GPU memory for the
- * whole run, each layer runs as {@link CudaOps} calls, and the solver's update is the fused kernel. Only
- * the batch goes up and the loss comes down each step; {@link #downloadWeights()} brings the weights back
- * into the net's blobs (for snapshots, tests and evaluation on the CPU).
+ * Runs an engine {@link Net}'s layers, or one pipeline stage's contiguous share of them, on one GPU:
+ * every blob those layers touch has its data and gradient in GPU memory, and each layer runs as
+ * {@link CudaOps} calls. The caller puts the inputs up and takes the outputs down; nothing else crosses
+ * between host and GPU, except Accuracy, a metric without a backward, which reads its (small) inputs
+ * down and runs the engine's own layer on them.
  *
- * <p>The net is built on the CPU as usual (same config, same seed, so the same initial weights); the
- * layers' own setup (shapes, geometry, Caffe's semantics) is read from the engine layers, not repeated.
- * Layer types without a GPU path yet are refused when the net is opened, naming the layer.
+ * <p>The net is built on the CPU as usual (same config, same seed, so the same initial weights) and its
+ * layers' own setup (shapes, geometry, Caffe's semantics) is read from the engine layers, not repeated;
+ * {@link #setBatchSize} reshapes them and grows the GPU arrays when needed. Replicas of a stage (one per
+ * micro-batch) and its TEST net share their params on the GPU as their engine nets share them
+ * ({@link Net#shareParamsWith}). Layer types without a GPU path are named by {@link #unsupported} before
+ * anything is allocated.
+ *
+ * <p>Like {@link Net#backward(int, int, double)}, {@link #backward} adds into the params' gradients;
+ * {@link CudaSolver#step} applies them and clears them.
  */
 public final class CudaNet implements AutoCloseable {
     /** Layer types this class runs on the GPU. */
     public static final Set<String> SUPPORTED = Set.of("Input", "Convolution", "InnerProduct", "Pooling", "ReLU",
-            "SoftmaxWithLoss");
+            "SoftmaxWithLoss", "Split", "Accuracy");
 
     private final CudaDevice device;
     private final CudaOps ops;
     private final Net net;
-    private final Solver solver;
-    private final SolverConfig config;
+    private final int from;
+    private final int to;
     private final CudaOps.Precision precision;
     private final Map<Blob, DeviceArray> data = new IdentityHashMap<>();
     private final Map<Blob, DeviceArray> diff = new IdentityHashMap<>();
-    private final Map<String, DeviceArray[]> history = new LinkedHashMap<>();
+    /** The learnable blobs of this net's layers that this net allocated (the others belong to the net it shares with). */
+    private final Set<Blob> ownParams = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
     private final List<Param> params = new ArrayList<>();
-    private final List<CudaOps.ConvWorkspace> workspaces = new ArrayList<>();
+    private final Map<Layer, CudaOps.ConvWorkspace> workspaces = new IdentityHashMap<>();
     private final Map<Layer, DeviceArray> masks = new IdentityHashMap<>();
     private final Map<Layer, DeviceArray> probs = new IdentityHashMap<>();
     private final Map<Layer, DeviceArray> lossScratches = new IdentityHashMap<>();
@@ -56,76 +65,186 @@ public final class CudaNet implements AutoCloseable {
     private long[] backwardNanos;
 
     /**
-     * Opens {@code net} (TRAIN phase, shapes set) on {@code device}; {@code solver} gives the update rule
-     * and the learning rate of each iteration (its history stays unused: the GPU keeps its own).
+     * The first layer of {@code net}'s layers {@code [from, to)} without a GPU path, as a message naming
+     * it; empty when they all have one. Needs no GPU.
      */
-    public CudaNet(CudaDevice device, Net net, Solver solver, CudaOps.Precision precision) {
-        SolverConfig solverConfig = solver.config();
+    public static Optional<String> unsupported(Net net, int from, int to) {
+        for (int l = from; l < to; l++) {
+            Layer layer = net.layers().get(l);
+            if (!SUPPORTED.contains(layer.type())) {
+                return Optional.of("layer '" + layer.name() + "' of type " + layer.type()
+                        + " has no CUDA implementation yet (on the GPU: "
+                        + String.join(", ", new java.util.TreeSet<>(SUPPORTED)) + ")");
+            }
+            if (layer instanceof Pooling p && p.method() == Pooling.Method.STOCHASTIC) {
+                return Optional.of("layer '" + layer.name() + "': STOCHASTIC pooling has no CUDA implementation yet");
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The whole of {@code net} on {@code device}, its params uploaded from the net's blobs. */
+    public static CudaNet open(CudaDevice device, Net net, CudaOps.Precision precision) {
+        return new CudaNet(device, net, 0, net.layers().size(), null, precision);
+    }
+
+    /**
+     * Layers {@code [from, to)} of {@code net} on {@code device}. Params that {@code net} shares with the
+     * net of {@code sharing} (its replicas, its TEST net) use {@code sharing}'s GPU arrays; the others
+     * are uploaded from the net's blobs. Every array is allocated here, for the net's current batch
+     * size, so a run that does not fit fails now, saying how much it needed.
+     *
+     * @throws ConfigException naming the first layer without a GPU path
+     */
+    public static CudaNet open(CudaDevice device, Net net, int from, int to, CudaNet sharing, CudaOps.Precision precision) {
+        return new CudaNet(device, net, from, to, sharing, precision);
+    }
+
+    private CudaNet(CudaDevice device, Net net, int from, int to, CudaNet sharing, CudaOps.Precision precision) {
+        java.util.Objects.checkFromToIndex(from, to, net.layers().size());
+        unsupported(net, from, to).ifPresent(m -> {
+            throw new ConfigException(m);
+        });
         this.device = device;
         this.net = net;
-        this.config = solverConfig;
-        this.solver = solver;
+        this.from = from;
+        this.to = to;
         this.precision = precision;
-        for (Layer l : net.layers()) {
-            if (!SUPPORTED.contains(l.type())) {
-                throw new ConfigException("layer '" + l.name() + "' of type " + l.type()
-                        + " has no CUDA implementation yet (on the GPU: " + String.join(", ", new java.util.TreeSet<>(SUPPORTED))
-                        + "); train this net on the CPU");
-            }
-            if (l instanceof Pooling p && p.method() == Pooling.Method.STOCHASTIC) {
-                throw new ConfigException("layer '" + l.name() + "': STOCHASTIC pooling has no CUDA implementation yet");
-            }
-        }
-        switch (solverConfig.type()) {
-            case SGD, NESTEROV, ADAM, ADAMW -> { }
-            default -> throw new ConfigException("solver type " + solverConfig.type()
-                    + " has no CUDA update yet (on the GPU: SGD, Nesterov, Adam, AdamW)");
-        }
-        if (solverConfig.iterSize() > 1 || solverConfig.clipGradients() > 0) {
-            throw new ConfigException("iter_size > 1 and clip_gradients have no CUDA path yet");
-        }
         this.ops = device.call(() -> {
             CudaOps o = new CudaOps(device);
-            for (String name : net.blobNames()) {
-                Blob b = net.blob(name);
-                data.put(b, device.floats(Math.max(1, b.count())));
-                diff.put(b, device.floats(Math.max(1, b.count())));
-            }
-            java.util.Set<Blob> seen = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
-            for (Param p : net.params()) {
-                if (seen.add(p.blob())) {
-                    params.add(p);
-                    data.put(p.blob(), device.upload(p.blob().x()));
-                    diff.put(p.blob(), device.floats(p.blob().count()));
-                    DeviceArray h = device.floats(p.blob().count());
-                    o.fill(h.length(), 0f, h);
-                    DeviceArray h2 = null;
-                    if (solverConfig.type() == SolverConfig.Type.ADAM || solverConfig.type() == SolverConfig.Type.ADAMW) {
-                        h2 = device.floats(p.blob().count());
-                        o.fill(h2.length(), 0f, h2);
-                    }
-                    history.put(p.name(), new DeviceArray[] {h, h2});
-                }
-            }
-            for (Layer l : net.layers()) {
-                if (l instanceof Convolution) {
-                    workspaces.add(new CudaOps.ConvWorkspace());
-                } else if (l instanceof Pooling p && p.method() == Pooling.Method.MAX) {
-                    masks.put(l, device.ints((long) p.planes() * p.geom().outSize()));
-                } else if (l instanceof SoftmaxWithLoss s) {
-                    probs.put(l, device.floats((long) s.outer() * s.channels() * s.inner()));
-                }
+            try {
+                allocate(o, sharing);
+            } catch (RuntimeException e) {
+                release();
+                throw e;
             }
             return o;
         });
+    }
+
+    private void allocate(CudaOps o, CudaNet sharing) {
+        for (int l = from; l < to; l++) {
+            Layer layer = net.layers().get(l);
+            for (Blob b : layer.params()) {
+                if (data.containsKey(b)) {
+                    continue;
+                }
+                DeviceArray x = sharing == null ? null : sharing.data.get(b);
+                if (x != null) {
+                    data.put(b, x);
+                    diff.put(b, sharing.diff.get(b));
+                } else {
+                    data.put(b, device.upload(java.util.Arrays.copyOf(b.x(), b.count())));
+                    DeviceArray g = device.floats(b.count());
+                    o.fill(b.count(), 0f, g);
+                    diff.put(b, g);
+                    ownParams.add(b);
+                }
+            }
+        }
+        for (Param p : net.params()) {
+            if (data.containsKey(p.blob()) && params.stream().noneMatch(q -> q.blob() == p.blob())) {
+                params.add(p);
+            }
+        }
+        for (Blob b : blobs()) {
+            sized(data, b);
+            sized(diff, b);
+        }
+        for (int l = from; l < to; l++) {
+            scratch(net.layers().get(l));
+        }
+    }
+
+    /** The non-param blobs this net's layers read and write, each once. */
+    private Set<Blob> blobs() {
+        Set<Blob> out = new LinkedHashSet<>();
+        for (int l = from; l < to; l++) {
+            out.addAll(net.bottomsOf(l));
+            out.addAll(net.topsOf(l));
+        }
+        out.removeIf(layerParams()::contains);
+        return out;
+    }
+
+    /** The learnable blobs of this net's layers, whichever net allocated them. */
+    private Set<Blob> layerParams() {
+        Set<Blob> s = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+        for (int l = from; l < to; l++) {
+            s.addAll(net.layers().get(l).params());
+        }
+        return s;
+    }
+
+    /** The blob's array in {@code map}, (re)allocated when missing or smaller than the blob now is. */
+    private DeviceArray sized(Map<Blob, DeviceArray> map, Blob b) {
+        return sized(map, b, Math.max(1, b.count()));
+    }
+
+    private <K> DeviceArray sized(Map<K, DeviceArray> map, K key, long length) {
+        DeviceArray a = map.get(key);
+        if (a != null && a.length() >= length) {
+            return a;
+        }
+        if (a != null) {
+            a.close();
+        }
+        a = device.floats(length);
+        map.put(key, a);
+        return a;
+    }
+
+    /** The per-layer scratch arrays (pooling masks, softmax probabilities, convolution workspaces) for the current shapes. */
+    private void scratch(Layer layer) {
+        switch (layer) {
+            case Convolution c -> workspaces.computeIfAbsent(c, k -> new CudaOps.ConvWorkspace());
+            case Pooling p when p.method() == Pooling.Method.MAX -> {
+                DeviceArray m = masks.get(p);
+                long n = (long) p.planes() * p.geom().outSize();
+                if (m == null || m.length() < n) {
+                    if (m != null) {
+                        m.close();
+                    }
+                    masks.put(p, device.ints(n));
+                }
+            }
+            case SoftmaxWithLoss s -> {
+                long n = (long) s.outer() * s.channels() * s.inner();
+                sized(probs, s, n);
+                sized(lossScratches, s, 2L * s.outer() * s.inner() + 1);
+            }
+            default -> { }
+        }
     }
 
     public Net net() {
         return net;
     }
 
+    public CudaDevice device() {
+        return device;
+    }
+
     public long iter() {
         return iter;
+    }
+
+    /** Reshapes the net for {@code batch} samples; the GPU arrays grow when they are too small (a smaller batch reuses them). */
+    public void setBatchSize(int batch) {
+        if (batch == net.batchSize()) {
+            return;
+        }
+        net.setBatchSize(batch);
+        device.call(() -> {
+            for (Blob b : blobs()) {
+                sized(data, b);
+                sized(diff, b);
+            }
+            for (int l = from; l < to; l++) {
+                scratch(net.layers().get(l));
+            }
+            return null;
+        });
     }
 
     /**
@@ -154,10 +273,15 @@ public final class CudaNet implements AutoCloseable {
     }
 
     /**
-     * One training step on a batch: {@code inputs} fill the net's input blobs in order (the data, then
-     * the labels). Returns the loss of the forward pass.
+     * One training step of the whole net on a batch: {@code inputs} fill the net's input blobs in order
+     * (the data, then the labels); forward, backward and {@code solver}'s update. Returns the loss of the
+     * forward pass.
      */
-    public double step(float[]... inputs) {
+    public double step(CudaSolver solver, float[]... inputs) {
+        if (solver.solver().iterSize() > 1) {
+            throw new IllegalArgumentException("step() trains on one batch, iter_size " + solver.solver().iterSize()
+                    + " accumulates several: run forward() and backward() per batch, then CudaSolver.step once");
+        }
         return device.call(() -> {
             List<Blob> in = net.inputs();
             if (inputs.length != in.size()) {
@@ -165,13 +289,92 @@ public final class CudaNet implements AutoCloseable {
             }
             for (int i = 0; i < inputs.length; i++) {
                 KernelArgs.holds("input '" + in.get(i).name() + "'", "batch", inputs[i].length, in.get(i).count());
-                data.get(in.get(i)).upload(inputs[i], 0, in.get(i).count(), 0);
+                x(in.get(i)).upload(inputs[i], 0, in.get(i).count(), 0);
             }
-            double loss = forward();
-            backward();
-            update();
+            double loss = forwardOnThread();
+            backwardOnThread(1);
+            solver.step(params(), iter);
             iter++;
             return loss;
+        });
+    }
+
+    // ---- what a pipeline stage moves in and out ----
+
+    /** Copies {@code n} values of {@code src} into blob {@code blob}'s data (its diff with {@code gradient}). */
+    public void upload(String blob, boolean gradient, float[] src, int n) {
+        device.call(() -> {
+            Blob b = net.blob(blob);
+            KernelArgs.holds("upload to '" + blob + "'", "blob", b.count(), n);
+            array(b, gradient).upload(src, 0, n, 0);
+            return null;
+        });
+    }
+
+    /** A new GPU array holding a copy of blob {@code blob}'s data (diff with {@code gradient}); the caller closes it. */
+    public DeviceArray copyOut(String blob, boolean gradient) {
+        return device.call(() -> {
+            Blob b = net.blob(blob);
+            return device.floats(Math.max(1, b.count())).copyFrom(array(b, gradient), b.count());
+        });
+    }
+
+    /** Copies {@code src}, an array of this GPU, into blob {@code blob}'s data (diff with {@code gradient}). */
+    public void copyIn(String blob, boolean gradient, DeviceArray src) {
+        device.call(() -> {
+            Blob b = net.blob(blob);
+            KernelArgs.holds("copy to '" + blob + "'", "source", src.length(), b.count());
+            array(b, gradient).copyFrom(src, b.count());
+            return null;
+        });
+    }
+
+    /** Brings blob {@code b}'s data down into its host array and returns that array (the first {@code count()} values). */
+    public float[] fetch(Blob b) {
+        return device.call(() -> {
+            x(b).download(b.x(), 0, b.count(), 0);
+            return b.x();
+        });
+    }
+
+    /**
+     * A blob's array; a blob none of this net's layers touches (one a stage passes on, such as the labels
+     * on their way to the loss) gets one on first use.
+     */
+    private DeviceArray array(Blob b, boolean gradient) {
+        if (layerParams().contains(b)) {
+            throw new IllegalArgumentException("'" + b.name() + "' is a learnable blob: its weights stay on the GPU");
+        }
+        return sized(gradient ? diff : data, b);
+    }
+
+    /** The learnable blobs of this net's layers, on the GPU, each once, in net order. */
+    public List<CudaSolver.DeviceParam> params() {
+        List<CudaSolver.DeviceParam> out = new ArrayList<>();
+        for (Param p : params) {
+            out.add(new CudaSolver.DeviceParam(p.name(), p.blob().shape(), x(p.blob()), dx(p.blob()), p.lrMult(),
+                    p.decayMult()));
+        }
+        return out;
+    }
+
+    /** Clears the params' gradients (a dropped step's). */
+    public void zeroParamGradients() {
+        device.call(() -> {
+            for (Param p : params) {
+                ops.fill(p.blob().count(), 0f, dx(p.blob()));
+            }
+            return null;
+        });
+    }
+
+    /** Copies the GPU's weights back into the net's parameter blobs. */
+    public void downloadWeights() {
+        device.call(() -> {
+            for (Param p : params) {
+                x(p.blob()).download(p.blob().x(), 0, p.blob().count(), 0);
+            }
+            return null;
         });
     }
 
@@ -183,22 +386,27 @@ public final class CudaNet implements AutoCloseable {
         return diff.get(b);
     }
 
-    private double forward() {
+    // ---- forward and backward ----
+
+    /** Forward through every layer of this net's range; returns the weighted loss of its loss layers. */
+    public double forward() {
+        return device.call(this::forwardOnThread);
+    }
+
+    private double forwardOnThread() {
         double loss = 0;
-        int conv = 0;
         List<Layer> layers = net.layers();
-        for (int l = 0; l < layers.size(); l++) {
+        for (int l = from; l < to; l++) {
             Layer layer = layers.get(l);
             List<Blob> bottom = net.bottomsOf(l), top = net.topsOf(l);
             long t0 = mark();
             switch (layer) {
                 case Input in -> { }
                 case Convolution c -> {
-                    CudaOps.ConvWorkspace ws = workspaces.get(conv++);
                     for (int i = 0; i < bottom.size(); i++) {
                         ops.convForward(precision, bottom.get(i).dim(0), c.geom(), c.numOutput(), c.group(),
                                 x(bottom.get(i)), x(c.params().get(0)), c.biasTerm() ? x(c.params().get(1)) : null,
-                                x(top.get(i)), ws);
+                                x(top.get(i)), workspaces.get(c));
                     }
                 }
                 case InnerProduct ip -> {
@@ -219,13 +427,31 @@ public final class CudaNet implements AutoCloseable {
                 }
                 case ReLU r -> ops.activationForward(CudaOps.Activation.RELU, r.negativeSlope(), bottom.get(0).count(),
                         x(bottom.get(0)), x(top.get(0)));
+                case Split s -> {
+                    for (Blob t : top) {
+                        if (t != bottom.get(0)) {
+                            x(t).copyFrom(x(bottom.get(0)), bottom.get(0).count());
+                        }
+                    }
+                }
+                case Accuracy a -> { // a metric: its inputs come down, the engine's layer counts, the result goes up
+                    for (Blob b : bottom) {
+                        x(b).download(b.x(), 0, b.count(), 0);
+                    }
+                    a.forward(bottom, top);
+                    for (Blob t : top) {
+                        x(t).upload(t.x(), 0, t.count(), 0);
+                    }
+                }
                 case SoftmaxWithLoss s -> {
                     DeviceArray prob = probs.get(s);
                     ops.softmaxForward(s.outer(), s.channels(), s.inner(), x(bottom.get(0)), prob);
-                    CudaOps.LossSum sum = lossSum(s, prob, bottom.get(1));
+                    CudaOps.LossSum sum = ops.softmaxLoss(s.outer(), s.channels(), s.inner(), prob, x(bottom.get(1)),
+                            s.ignoreLabel().isPresent(), s.ignoreLabel().orElse(0), lossScratches.get(s));
                     double normalizer = s.normalization().normalizer((double) s.outer() * s.inner(), sum.valid(),
                             s.outer());
                     float value = (float) (sum.loss() / normalizer);
+                    top.get(0).x()[0] = value;
                     x(top.get(0)).upload(new float[] {value});
                     loss += net.lossWeight(l, 0) * value;
                     lossValid.put(s, sum.valid());
@@ -239,24 +465,22 @@ public final class CudaNet implements AutoCloseable {
         return loss;
     }
 
-    private CudaOps.LossSum lossSum(SoftmaxWithLoss s, DeviceArray prob, Blob label) {
-        long positions = (long) s.outer() * s.inner();
-        DeviceArray scratch = lossScratches.computeIfAbsent(s, k -> device.floats(2 * positions + 1));
-        return ops.softmaxLoss(s.outer(), s.channels(), s.inner(), prob, x(label), s.ignoreLabel().isPresent(),
-                s.ignoreLabel().orElse(0), scratch);
+    /**
+     * Backward through this net's range, last layer first; its loss layers start from
+     * {@code lossScale * loss_weight} (as {@link Net#backward(int, int, double)}), and the gradients of the
+     * blobs later stages read must be in place already. Adds into the params' gradients.
+     */
+    public void backward(double lossScale) {
+        device.call(() -> {
+            backwardOnThread(lossScale);
+            return null;
+        });
     }
 
-    private void backward() {
-        for (Param p : params) {
-            ops.fill(p.blob().count(), 0f, dx(p.blob()));
-        }
+    private void backwardOnThread(double lossScale) {
         List<Layer> layers = net.layers();
-        int conv = workspaces.size();
-        for (int l = layers.size() - 1; l >= 0; l--) {
+        for (int l = to - 1; l >= from; l--) {
             Layer layer = layers.get(l);
-            if (layer instanceof Convolution) {
-                conv--;
-            }
             if (!net.needsBackward(l)) {
                 continue;
             }
@@ -265,12 +489,11 @@ public final class CudaNet implements AutoCloseable {
             switch (layer) {
                 case Input in -> { }
                 case Convolution c -> {
-                    CudaOps.ConvWorkspace ws = workspaces.get(conv);
                     for (int i = 0; i < bottom.size(); i++) {
                         ops.convBackward(precision, bottom.get(i).dim(0), c.geom(), c.numOutput(), c.group(),
                                 x(bottom.get(i)), x(c.params().get(0)), dx(top.get(i)), dx(c.params().get(0)),
                                 c.biasTerm() ? dx(c.params().get(1)) : null, propagates(l, i) ? dx(bottom.get(i)) : null,
-                                ws);
+                                workspaces.get(c));
                     }
                 }
                 case InnerProduct ip -> {
@@ -299,14 +522,26 @@ public final class CudaNet implements AutoCloseable {
                 }
                 case ReLU r -> ops.activationBackward(CudaOps.Activation.RELU, r.negativeSlope(), bottom.get(0).count(),
                         x(bottom.get(0)), dx(top.get(0)), dx(bottom.get(0)));
-                case SoftmaxWithLoss s -> {
-                    double normalizer = s.normalization().normalizer((double) s.outer() * s.inner(), lossValid.get(s),
-                            s.outer());
-                    float scale = (float) (net.lossWeight(l, 0) / normalizer);
-                    ops.softmaxLossBackward(s.outer(), s.channels(), s.inner(), probs.get(s), x(bottom.get(1)),
-                            s.ignoreLabel().isPresent(), s.ignoreLabel().orElse(0), scale, dx(bottom.get(0)));
+                case Split s -> {
+                    if (propagates(l, 0)) { // the gradients of every branch add up
+                        Blob b = bottom.get(0);
+                        dx(b).copyFrom(dx(top.get(0)), b.count());
+                        for (int t = 1; t < top.size(); t++) {
+                            ops.axpy(b.count(), 1f, dx(top.get(t)), dx(b));
+                        }
+                    }
                 }
-                default -> throw new IllegalStateException("unsupported layer " + layer.type());
+                case SoftmaxWithLoss s -> {
+                    if (propagates(l, 0)) {
+                        double normalizer = s.normalization().normalizer((double) s.outer() * s.inner(),
+                                lossValid.get(s), s.outer());
+                        float scale = (float) (net.lossWeight(l, 0) * lossScale) / (float) normalizer;
+                        ops.softmaxLossBackward(s.outer(), s.channels(), s.inner(), probs.get(s), x(bottom.get(1)),
+                                s.ignoreLabel().isPresent(), s.ignoreLabel().orElse(0), scale, dx(bottom.get(0)));
+                    }
+                }
+                default -> throw new IllegalStateException("layer " + layer.name() + " (" + layer.type()
+                        + ") has no backward on the GPU");
             }
             if (profiling) {
                 backwardNanos[l] += mark() - t0;
@@ -318,39 +553,6 @@ public final class CudaNet implements AutoCloseable {
         return net.propagatesDown(l, bottom);
     }
 
-    private void update() {
-        float rate = (float) solver.rate(iter);
-        float mu = config.momentum();
-        boolean l1 = config.regularization() == SolverConfig.Regularization.L1;
-        for (Param p : params) {
-            float a = rate * p.lrMult();
-            float decay = config.weightDecay() * p.decayMult();
-            DeviceArray[] h = history.get(p.name());
-            long n = p.blob().count();
-            switch (config.type()) {
-                case SGD, NESTEROV -> ops.sgdUpdate(n, a, mu, decay, l1, config.type() == SolverConfig.Type.NESTEROV,
-                        x(p.blob()), dx(p.blob()), h[0]);
-                default -> {
-                    long t = iter + 1;
-                    float mu2 = config.momentum2();
-                    float correction = (float) (Math.sqrt(1 - Math.pow(mu2, t)) / (1 - Math.pow(mu, t)));
-                    ops.adamUpdate(n, a, a * correction, mu, mu2, config.delta(), decay, l1,
-                            config.type() == SolverConfig.Type.ADAMW, x(p.blob()), dx(p.blob()), h[0], h[1]);
-                }
-            }
-        }
-    }
-
-    /** Copies the GPU's weights back into the net's parameter blobs. */
-    public void downloadWeights() {
-        device.call(() -> {
-            for (Param p : params) {
-                x(p.blob()).download(p.blob().x(), 0, p.blob().count(), 0);
-            }
-            return null;
-        });
-    }
-
     /** Waits until every launched kernel has finished. */
     public void synchronize() {
         device.call(() -> {
@@ -359,29 +561,34 @@ public final class CudaNet implements AutoCloseable {
         });
     }
 
+    /** Gives back this net's GPU arrays; params shared from another net stay with it. */
     @Override
     public void close() {
         device.call(() -> {
-            for (DeviceArray a : data.values()) {
-                a.close();
-            }
-            for (DeviceArray a : diff.values()) {
-                a.close();
-            }
-            for (DeviceArray[] h : history.values()) {
-                for (DeviceArray a : h) {
-                    if (a != null) {
-                        a.close();
-                    }
-                }
-            }
-            for (CudaOps.ConvWorkspace w : workspaces) {
-                w.close();
-            }
-            masks.values().forEach(DeviceArray::close);
-            probs.values().forEach(DeviceArray::close);
-            lossScratches.values().forEach(DeviceArray::close);
+            release();
             return null;
         });
+    }
+
+    private void release() {
+        Set<DeviceArray> done = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+        Set<Blob> layerParams = layerParams();
+        for (Map<Blob, DeviceArray> map : List.of(data, diff)) {
+            for (var e : map.entrySet()) {
+                boolean param = layerParams.contains(e.getKey());
+                if ((!param || ownParams.contains(e.getKey())) && done.add(e.getValue())) {
+                    e.getValue().close();
+                }
+            }
+            map.clear();
+        }
+        workspaces.values().forEach(CudaOps.ConvWorkspace::close);
+        masks.values().forEach(DeviceArray::close);
+        probs.values().forEach(DeviceArray::close);
+        lossScratches.values().forEach(DeviceArray::close);
+        workspaces.clear();
+        masks.clear();
+        probs.clear();
+        lossScratches.clear();
     }
 }

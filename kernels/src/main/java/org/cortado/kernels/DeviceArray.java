@@ -90,6 +90,21 @@ public final class DeviceArray implements AutoCloseable {
                 (long) n * Sizeof.FLOAT);
     }
 
+    /** Copies elements {@code [0 .. n)} of {@code src}, an array of the same device and type, to {@code [0 .. n)}, on the GPU. */
+    public DeviceArray copyFrom(DeviceArray src, long n) {
+        requireType(src.type);
+        if (src.device != device) {
+            throw new IllegalArgumentException("copy between arrays of two devices");
+        }
+        KernelArgs.range("copy (source)", n, 0, src.length);
+        KernelArgs.range("copy (destination)", n, 0, length);
+        device.onThread();
+        if (n > 0) {
+            JCudaDriver.cuMemcpyDtoD(at(0), src.at(0), n * Sizeof.FLOAT);
+        }
+        return this;
+    }
+
     public int[] downloadInts() {
         requireType(Type.INT);
         device.onThread();

@@ -33,16 +33,16 @@ public final class TrainBench {
             net.setBatchSize(batch);
             Map<String, Tensor> data = Benchmark.synthetic(net, config.seed());
             float[][] inputs = net.inputs().stream().map(in -> data.get(in.name()).data()).toArray(float[][]::new);
-            try (CudaNet gpu = new CudaNet(device, net, trainer.solver(), precision)) {
+            try (CudaNet gpu = CudaNet.open(device, net, precision); CudaSolver solver = new CudaSolver(device, trainer.solver())) {
                 for (int i = 0; i < 20; i++) {
-                    gpu.step(inputs);
+                    gpu.step(solver, inputs);
                 }
                 double[] ms = new double[rounds];
                 for (int r = 0; r < rounds; r++) {
                     gpu.synchronize();
                     long t0 = System.nanoTime();
                     for (int i = 0; i < iters; i++) {
-                        gpu.step(inputs);
+                        gpu.step(solver, inputs);
                     }
                     gpu.synchronize();
                     ms[r] = (System.nanoTime() - t0) / 1e6 / iters;
@@ -51,7 +51,7 @@ public final class TrainBench {
                 double median = ms[rounds / 2];
                 gpu.profile(true);
                 for (int i = 0; i < iters; i++) {
-                    gpu.step(inputs);
+                    gpu.step(solver, inputs);
                 }
                 gpu.profile(false);
                 StringBuilder layers = new StringBuilder();
