@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the self-contained bundle that kernels/gpu/check.sh runs on a GPU machine with no Java:
-# a jlinked Java runtime, the kernels module and its dependencies, its test classes and the JUnit console
-# launcher, in kernels/target/gpu-bundle (about 50 MB). Run it here, then carry that folder to the GPU
+# a jlinked Java runtime, the verticles module and its dependencies (the kernels among them), the test
+# classes of the kernels and of the pipeline, and the JUnit console launcher, in kernels/target/gpu-bundle. Run it here, then carry that folder to the GPU
 # machine together with the repository and run kernels/gpu/check.sh there.
 #
 # Left out to keep the bundle small: oneDNN's natives (CPU convolutions fall back to im2col + GEMM, which
@@ -13,13 +13,15 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cortado_find_jdk
 out=$root/kernels/target/gpu-bundle
 cd "$root"
-mvn -B -q install -DskipTests -pl engine,kernels
+mvn -B -q install -DskipTests -pl engine,kernels,web-dashboard,verticles
 (cd kernels && mvn -B -q test-compile)
+(cd verticles && mvn -B -q test-compile)
 rm -rf "$out"
 mkdir -p "$out/lib"
-(cd kernels && mvn -B -q dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$out/lib")
-cp kernels/target/cortado-kernels-*.jar "$out/lib/"
+(cd verticles && mvn -B -q dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$out/lib")
+cp verticles/target/cortado.jar "$out/lib/"
 cp -r kernels/target/test-classes "$out/test-classes"
+cp -r verticles/target/test-classes "$out/pipeline-test-classes"
 rm -f "$out"/lib/dnnl-*-linux-x86_64.jar
 slim() {  # slim JAR FIND-ARGS...: deletes the matching files from the jar
   local jar=$1 dir

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The GPU checks, in one go, on a machine with an NVIDIA GPU, CUDA's nvcc and PyTorch but no Java:
 #   1. every kernel against its CPU op (CudaOpsTest and the other kernels tests; a missing GPU fails);
-#   2. GEMM throughput against torch.mm, float32 and TF32, side by side.
+#   2. the pipeline on "device": "cuda" against the CPU (GpuPipelineTest);
+#   3. GEMM throughput against torch.mm, float32 and TF32, side by side;
+#   4. training throughput against PyTorch eager, side by side.
 # Usage, with kernels/target/gpu-bundle.tar.xz from kernels/gpu/bundle.sh carried along:
 #   kernels/gpu/check.sh [RESULTS_DIR]
 set -uo pipefail
@@ -23,6 +25,13 @@ echo "== kernel tests"
 (cd "$root/kernels" && CORTADO_REQUIRE_GPU=1 "$java" "${jvm[@]}" -jar "$bundle/junit-console.jar" execute \
   -cp "$cp" --select-package org.cortado.kernels --details=tree --disable-banner \
   --reports-dir "$results/junit") 2>&1 | tee "$results/tests.txt" | grep -vE '^\s*$' | tail -60
+[ "${PIPESTATUS[0]}" = 0 ] || status=1
+
+echo "== the pipeline on the GPU"
+(cd "$root/verticles" && CORTADO_REQUIRE_GPU=1 "$java" "${jvm[@]}" -jar "$bundle/junit-console.jar" execute \
+  -cp "$cp:$bundle/pipeline-test-classes" --select-class org.cortado.pipeline.GpuPipelineTest --details=tree \
+  --disable-banner --reports-dir "$results/junit-pipeline") 2>&1 | tee "$results/pipeline-tests.txt" \
+  | grep -vE '^\s*$' | tail -40
 [ "${PIPESTATUS[0]}" = 0 ] || status=1
 
 echo "== GEMM against torch.mm"

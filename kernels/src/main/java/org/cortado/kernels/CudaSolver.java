@@ -86,6 +86,12 @@ public final class CudaSolver implements AutoCloseable {
                 }
             }
             installRestored(unique);
+            for (DeviceParam p : unique) { // every learnable blob has its history, as in Caffe (frozen ones too)
+                history.computeIfAbsent(p.name(), k -> zeros(p));
+                if (config.type().historySets() > 1) {
+                    history2.computeIfAbsent(p.name(), k -> zeros(p));
+                }
+            }
             float rate = (float) solver.rate(iter);
             List<DeviceParam> trained = new ArrayList<>();
             for (DeviceParam p : unique) {
@@ -125,7 +131,7 @@ public final class CudaSolver implements AutoCloseable {
 
     private void update(DeviceParam p, float rate, long iter) {
         long n = p.count();
-        DeviceArray h = history.computeIfAbsent(p.name(), k -> zeros(p));
+        DeviceArray h = history.get(p.name());
         if (config.iterSize() > 1) { // Caffe multiplies by the float 1/iter_size
             ops.scale(n, 1f / config.iterSize(), p.dx());
         }
@@ -137,7 +143,7 @@ public final class CudaSolver implements AutoCloseable {
             case SGD, NESTEROV -> ops.sgdUpdate(n, a, mu, decay, l1, config.type() == SolverConfig.Type.NESTEROV,
                     p.x(), p.dx(), h);
             default -> {
-                DeviceArray h2 = history2.computeIfAbsent(p.name(), k -> zeros(p));
+                DeviceArray h2 = history2.get(p.name());
                 float mu2 = config.momentum2();
                 long t = iter + 1;
                 float correction = (float) (Math.sqrt(1 - Math.pow(mu2, t)) / (1 - Math.pow(mu, t)));

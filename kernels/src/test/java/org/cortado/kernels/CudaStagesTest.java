@@ -164,14 +164,14 @@ class CudaStagesTest {
     private static List<Param> randomParams(long seed, boolean withGrads) {
         java.util.Random r = new java.util.Random(seed);
         List<Param> out = new ArrayList<>();
-        int[][] shapes = {{5, 3}, {7}, {2, 2, 3}};
+        int[][] shapes = {{5, 3}, {7}, {2, 2, 3}, {4}}; // p1: lr_mult 2; p2: decay_mult 0; p3: frozen (lr_mult 0)
         for (int i = 0; i < shapes.length; i++) {
             Blob b = new Blob("p" + i, shapes[i]);
             for (int j = 0; j < b.count(); j++) {
                 b.x()[j] = (float) r.nextGaussian();
                 b.dx()[j] = withGrads ? (float) r.nextGaussian() : 0f;
             }
-            out.add(new Param("p" + i, b, i == 1 ? 2f : 1f, i == 2 ? 0f : 1f));
+            out.add(new Param("p" + i, b, i == 1 ? 2f : i == 3 ? 0f : 1f, i == 2 ? 0f : 1f));
         }
         return out;
     }

@@ -163,7 +163,7 @@ public final class Worker {
         }
         data = opened;
         return new RunContext(new Addresses(info.getString("run")), config, opened, null, List.of(), List.of(), List.of(),
-                net.inputs().get(0).dim(0), null, 0, null, null, RunContext.Hooks.NONE, configDir, 1, log);
+                net.inputs().get(0).dim(0), null, 0, null, null, RunContext.Hooks.NONE, configDir, 1, log, -1);
     }
 
     /** Undeploys what serves the current run and closes its data. */

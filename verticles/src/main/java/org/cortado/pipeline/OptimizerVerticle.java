@@ -11,23 +11,32 @@ import org.cortado.engine.solver.Param;
 import org.cortado.engine.solver.Solver;
 import org.cortado.engine.tensor.Blob;
 import org.cortado.engine.train.LayerStats;
+import org.cortado.kernels.CudaSolver;
 
 /**
  * Owns the solver and its state (history, moments; the lr policy, weight decay and clipping live in
  * {@link Solver}). Each step it waits for every stage's params and gradients, tells the coordinator
  * the step's outputs and learning rate, applies one update to all of them together (clipping needs
  * the global gradient norm) and returns each stage its params. Worker verticle, one instance.
+ *
+ * <p>On a GPU the stages send their params as GPU arrays and {@link CudaSolver} updates them there,
+ * with the history on the GPU too; only a snapshot's history and a sampled step's layer statistics come
+ * down.
  */
 public final class OptimizerVerticle extends VerticleBase {
     private final RunContext ctx;
+    private final GpuVerticle gpu;
     private Solver solver;
+    private CudaSolver gpuSolver;
     private final TensorMessage[] pending;
     private int arrived;
     private long nextStep; // the step the next update applies
     private double lastUpdateMs; // the previous update's time (a step's message leaves before its update runs)
 
-    public OptimizerVerticle(RunContext ctx) {
+    /** The run's optimizer; it updates on {@code gpu}'s device, or on the heap when that is null. */
+    public OptimizerVerticle(RunContext ctx, GpuVerticle gpu) {
         this.ctx = ctx;
+        this.gpu = gpu;
         this.pending = new TensorMessage[ctx.stages()];
         this.nextStep = ctx.startIter();
     }
@@ -35,8 +44,15 @@ public final class OptimizerVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         solver = Solver.create(ctx.config().solver());
+        if (gpu != null) {
+            gpuSolver = new CudaSolver(gpu.device(), solver);
+        }
         if (ctx.history() != null) {
-            solver.restore(ctx.paramNames(), ctx.history(), "the snapshot");
+            if (gpuSolver != null) {
+                gpuSolver.restore(ctx.paramNames(), ctx.history(), "the snapshot");
+            } else {
+                solver.restore(ctx.paramNames(), ctx.history(), "the snapshot");
+            }
         }
         if (ctx.rateScale() != 1) {
             solver.setRateScale(ctx.rateScale());
@@ -69,6 +85,7 @@ public final class OptimizerVerticle extends VerticleBase {
         JsonObject outputs = new JsonObject();
         try {
             List<Param> params = new ArrayList<>();
+            List<CudaSolver.DeviceParam> onGpu = new ArrayList<>();
             for (TensorMessage p : pending) {
                 JsonObject h = p.header();
                 if (h.getLong("step") != step) {
@@ -80,6 +97,12 @@ public final class OptimizerVerticle extends VerticleBase {
                 }
                 backward.add(h.getDouble("backward_ms"));
                 JsonArray names = h.getJsonArray("names");
+                @SuppressWarnings("unchecked")
+                List<CudaSolver.DeviceParam> deviceParams = p.attached(StageNet.Cuda.PARAMS, List.class);
+                if (deviceParams != null) {
+                    onGpu.addAll(deviceParams);
+                    continue;
+                }
                 for (int i = 0; i < names.size(); i++) {
                     String name = names.getString(i);
                     params.add(new Param(name, new Blob(name, p.tensor("x:" + i), p.tensor("dx:" + i)),
@@ -95,12 +118,17 @@ public final class OptimizerVerticle extends VerticleBase {
                     .put("lr", solver.rate(step)).put("forward_ms", forward)
                     .put("backward_ms", backward).put("outputs", outputs).put("update_ms", lastUpdateMs));
             int every = ctx.config().dashboard().layerStatsEvery();
-            LayerStats.UpdateProbe probe = every > 0 && step % every == 0 ? new LayerStats.UpdateProbe(params, solver.iterSize()) : null;
-            long t0 = System.nanoTime();
-            solver.step(params, step);
-            lastUpdateMs = (System.nanoTime() - t0) / 1e6;
-            if (probe != null) {
-                sendLayerStats(step, probe.after());
+            boolean sampled = every > 0 && step % every == 0;
+            if (gpuSolver != null) {
+                gpuStep(onGpu, step, sampled);
+            } else {
+                LayerStats.UpdateProbe probe = sampled ? new LayerStats.UpdateProbe(params, solver.iterSize()) : null;
+                long t0 = System.nanoTime();
+                solver.step(params, step);
+                lastUpdateMs = (System.nanoTime() - t0) / 1e6;
+                if (probe != null) {
+                    sendLayerStats(step, probe.after());
+                }
             }
             nextStep = step + 1;
         } catch (RuntimeException e) {
@@ -112,14 +140,58 @@ public final class OptimizerVerticle extends VerticleBase {
         }
         for (int s2 = 0; s2 < pending.length; s2++) {
             TensorMessage back = new TensorMessage("params", new JsonObject().put("step", step));
-            TensorMessage p = pending[s2];
-            for (int i = 0; i < p.header().getJsonArray("names").size(); i++) {
-                back.put("x:" + i, p.tensor("x:" + i));
-            }
+            returnParams(pending[s2], back);
             pending[s2] = null;
             vertx.eventBus().send(ctx.addresses().stageParams(s2), back);
         }
         arrived = 0;
+    }
+
+    /** The heap params of a stage's gradients message back into {@code back} (GPU params stay where they are). */
+    private static void returnParams(TensorMessage grads, TensorMessage back) {
+        for (int i = 0; i < grads.header().getJsonArray("names").size(); i++) {
+            if (grads.has("x:" + i)) {
+                back.put("x:" + i, grads.tensor("x:" + i));
+            }
+        }
+    }
+
+    /**
+     * The update on the GPU. A sampled step's layer statistics need the weights and gradients before
+     * and the weights after: they come down for that step only.
+     */
+    private void gpuStep(List<CudaSolver.DeviceParam> params, long step, boolean sampled) {
+        List<Param> host = sampled ? download(params, true) : null;
+        LayerStats.UpdateProbe probe = sampled ? new LayerStats.UpdateProbe(host, solver.iterSize()) : null;
+        long t0 = System.nanoTime();
+        gpuSolver.step(params, step);
+        lastUpdateMs = (System.nanoTime() - t0) / 1e6;
+        if (probe != null) {
+            gpu.device().call(() -> {
+                for (int i = 0; i < params.size(); i++) {
+                    Blob b = host.get(i).blob();
+                    params.get(i).x().download(b.x(), 0, b.count(), 0);
+                }
+                return null;
+            });
+            sendLayerStats(step, probe.after());
+        }
+    }
+
+    /** Heap copies of GPU params (their weights, and their gradients with {@code gradients}). */
+    private List<Param> download(List<CudaSolver.DeviceParam> params, boolean gradients) {
+        return gpu.device().call(() -> {
+            List<Param> out = new ArrayList<>();
+            for (CudaSolver.DeviceParam p : params) {
+                Blob b = new Blob(p.name(), p.shape());
+                p.x().download(b.x(), 0, b.count(), 0);
+                if (gradients) {
+                    p.dx().download(b.dx(), 0, b.count(), 0);
+                }
+                out.add(new Param(p.name(), b, p.lrMult(), p.decayMult()));
+            }
+            return out;
+        });
     }
 
     /** The sampled step's per-layer stats, params from the probe and activations from the stages, to the coordinator. */
@@ -153,7 +225,7 @@ public final class OptimizerVerticle extends VerticleBase {
     private void onState(Message<JsonObject> m) {
         TensorMessage out = new TensorMessage("solver-state", new JsonObject());
         JsonArray names = new JsonArray();
-        for (var e : solver.state().entrySet()) {
+        for (var e : (gpuSolver != null ? gpuSolver.state() : solver.state()).entrySet()) {
             out.put("h:" + names.size(), e.getValue());
             names.add(e.getKey());
         }
@@ -170,13 +242,19 @@ public final class OptimizerVerticle extends VerticleBase {
             }
             TensorMessage back = new TensorMessage("params", new JsonObject().put("step", p.header().getLong("step"))
                     .put("aborted", true));
-            for (int i = 0; i < p.header().getJsonArray("names").size(); i++) {
-                back.put("x:" + i, p.tensor("x:" + i));
-            }
+            returnParams(p, back);
             pending[s] = null;
             vertx.eventBus().send(ctx.addresses().stageParams(s), back);
         }
         arrived = 0;
+    }
+
+    @Override
+    public Future<?> stop() {
+        if (gpuSolver != null) {
+            gpuSolver.close();
+        }
+        return Future.succeededFuture();
     }
 
     private void fail(String message) {

@@ -24,16 +24,20 @@ import org.cortado.engine.net.Phase;
 import org.cortado.engine.net.StagePlan;
 import org.cortado.engine.ops.Parallel;
 import org.cortado.engine.solver.Param;
+import org.cortado.engine.solver.SolverConfig;
 import org.cortado.engine.tensor.Tensor;
 import org.cortado.engine.train.RunFolder;
 import org.cortado.engine.train.Trainer;
 import org.cortado.engine.train.TrainingData;
+import org.cortado.kernels.Cuda;
+import org.cortado.kernels.CudaPlacement;
 
 /**
  * Launches one training run in this process: {@link #prepare} works out everything the verticles
- * share (opens the data, places the stage cuts, reads a snapshot or fine-tuning weights), and
- * {@link #run} deploys the optimizer, the stages, the loaders, the augmenters and finally the
- * coordinator, and completes with the coordinator's result once everything is undeployed again.
+ * share (opens the data, places the stage cuts, decides {@code pipeline.device}, reads a snapshot or
+ * fine-tuning weights), and {@link #run} deploys the GPU verticle (on a GPU), the optimizer, the
+ * stages, the loaders, the augmenters and finally the coordinator, and completes with the
+ * coordinator's result once everything is undeployed again.
  */
 public final class Pipeline {
     private Pipeline() {}
@@ -85,15 +89,22 @@ public final class Pipeline {
             List<String> cuts = cuts(config, net, order, data, parallel);
             StagePlan plan = cuts.isEmpty() ? StagePlan.single(net) : StagePlan.at(net, order, cuts, "pipeline.stages");
             plan.requireOwnedParams("pipeline.stages");
+            List<Net> nets = new ArrayList<>(List.of(net));
             if (data.test().isPresent()) { // the same cuts must fit the TEST net
                 Net test = Net.build(config.net(), Phase.TEST, parallel, config.seed());
                 if (!cuts.isEmpty()) {
                     StagePlan.at(test, order, cuts, "pipeline.stages");
                 }
+                nets.add(test);
+            }
+            CudaPlacement.Decision device = CudaPlacement.decide(config.pipeline().device(), Cuda.availability(), nets,
+                    SolverConfig.parse(config.solver()));
+            if (device.note() != null) {
+                start.log().accept(device.note());
             }
             return new RunContext(new Addresses(runId), config, data, parallel, List.copyOf(order), cuts,
                     net.paramNames(), net.inputs().get(0).dim(0), folder, startIter, initial, history, start.hooks(), configDir,
-                    start.snapshot() != null && folder != null ? folder.rateScaleAt(startIter) : 1, start.log());
+                    start.snapshot() != null && folder != null ? folder.rateScaleAt(startIter) : 1, start.log(), device.gpu());
         } catch (RuntimeException e) {
             if (data != null) {
                 data.close();
@@ -154,10 +165,18 @@ public final class Pipeline {
         // a thread wake-up. (Stages on other devices or nodes run concurrently.)
         DeploymentOptions compute = new DeploymentOptions(worker)
                 .setWorkerPoolName("cortado-" + ctx.addresses().run() + "-compute").setWorkerPoolSize(1);
-        Future<String> chain = vertx.deployVerticle(new OptimizerVerticle(ctx), compute).onSuccess(ids::add);
+        // On a GPU, the GPU verticle opens the device first (and closes it last); the stages and the
+        // optimizer then compute through it.
+        GpuVerticle gpu = ctx.gpu() >= 0 ? new GpuVerticle(ctx) : null;
+        // (The chain starts with a deployment, whose future runs the callbacks on this caller's context:
+        // a deployment made on a verticle's context would become that verticle's child.)
+        Future<String> chain = gpu == null ? vertx.deployVerticle(new OptimizerVerticle(ctx, null), compute)
+                : vertx.deployVerticle(gpu, new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)).onSuccess(ids::add)
+                        .compose(x -> vertx.deployVerticle(new OptimizerVerticle(ctx, gpu), compute));
+        chain = chain.onSuccess(ids::add);
         for (int s = 0; s < ctx.stages(); s++) {
             int stage = s;
-            chain = chain.compose(x -> vertx.deployVerticle(new StageVerticle(ctx, stage), compute)).onSuccess(ids::add);
+            chain = chain.compose(x -> vertx.deployVerticle(new StageVerticle(ctx, stage, gpu), compute)).onSuccess(ids::add);
         }
         // The loaders, the augmenters and the coordinator share the data pool (pipeline.data_threads,
         // default 1): on one thread a batch goes from request to loader to augmenter to coordinator as

@@ -29,11 +29,13 @@ import org.cortado.engine.train.TrainingData;
  * @param configDir   the config's folder (files it names resolve against it)
  * @param rateScale   the learning-rate scale to start with: 1, or a resumed run's live change (control.jsonl)
  * @param log         where the run says what the user should know (the terminal)
+ * @param gpu         the GPU the stages and the optimizer compute on ({@code pipeline.device}), or -1 for the CPU
  */
 public record RunContext(Addresses addresses, CortadoConfig config, TrainingData data, Parallel parallel,
                          List<String> configOrder, List<String> cuts, List<String> paramNames, int batchSize,
                          RunFolder folder, long startIter, Map<String, List<Tensor>> initial, List<Tensor> history,
-                         Hooks hooks, Path configDir, double rateScale, java.util.function.Consumer<String> log) {
+                         Hooks hooks, Path configDir, double rateScale, java.util.function.Consumer<String> log,
+                         int gpu) {
 
     public int stages() {
         return cuts.size() + 1;

@@ -23,7 +23,9 @@ import org.cortado.engine.train.Trainer;
 /**
  * One contiguous slice of the net: forward and backward for its layers, on the run's compute thread
  * (shared with the other stages and the optimizer; the layers' loops spread over the cores from
- * there). It owns its params and their gradients.
+ * there). It owns its params and their gradients. On a GPU ({@code pipeline.device}) its layers run
+ * there ({@link StageNet.Cuda}): activations and gradients cross to the next stage as GPU copies, and
+ * the params stay on the GPU, updated there by the optimizer.
  *
  * <p>A training step is {@code units = iter_size x micro_batches} micro-batches. The stage keeps one
  * copy of the net per micro-batch of a batch (GPipe: each holds its micro-batch's activations until
@@ -42,8 +44,10 @@ public final class StageVerticle extends VerticleBase {
     private final RunContext ctx;
     private final int stage;
     private final boolean last;
+    private final GpuVerticle gpu;
     private Net[] replicas;
-    private Net test;
+    private StageNet[] nets;
+    private StageNet testNet;
     private StagePlan plan;
     private StagePlan testPlan;
     private List<Param> params;
@@ -71,10 +75,12 @@ public final class StageVerticle extends VerticleBase {
     /** The last stage: the step's outputs (loss, accuracy) so far, each micro-batch's mean weighted by its share. */
     private final Map<String, Double> stepOutputs = new java.util.LinkedHashMap<>();
 
-    public StageVerticle(RunContext ctx, int stage) {
+    /** Stage {@code stage} of the run; its layers run on {@code gpu}'s device, or on the heap when it is null. */
+    public StageVerticle(RunContext ctx, int stage, GpuVerticle gpu) {
         this.ctx = ctx;
         this.stage = stage;
         this.last = stage == ctx.stages() - 1;
+        this.gpu = gpu;
     }
 
     @Override
@@ -97,11 +103,21 @@ public final class StageVerticle extends VerticleBase {
         params = plan.params(stage);
         toNext = List.copyOf(plan.live(plan.end(stage)));
         gradsBack = stage == 0 ? List.of() : List.copyOf(plan.gradients(plan.start(stage)));
-        if (ctx.data().test().isPresent()) {
-            test = Net.build(cfg.net(), Phase.TEST, ctx.parallel(), cfg.seed());
-            test.shareParamsWith(replicas[0]);
-            testPlan = plan(test);
-            testToNext = List.copyOf(testPlan.live(testPlan.end(stage)));
+        nets = new StageNet[m];
+        try {
+            for (int i = 0; i < m; i++) {
+                nets[i] = open(replicas[i], plan, i == 0 ? null : nets[0]);
+            }
+            if (ctx.data().test().isPresent()) {
+                Net test = Net.build(cfg.net(), Phase.TEST, ctx.parallel(), cfg.seed());
+                test.shareParamsWith(replicas[0]);
+                testPlan = plan(test);
+                testToNext = List.copyOf(testPlan.live(testPlan.end(stage)));
+                testNet = open(test, testPlan, nets[0]);
+            }
+        } catch (RuntimeException e) {
+            closeNets();
+            throw e;
         }
         var bus = vertx.eventBus();
         var a = ctx.addresses();
@@ -110,6 +126,33 @@ public final class StageVerticle extends VerticleBase {
                 bus.<TensorMessage>consumer(a.stageBackward(stage), this::guarded).completion(),
                 bus.<TensorMessage>consumer(a.stageParams(stage), this::onParams).completion(),
                 bus.<JsonObject>consumer(a.stageWeights(stage), this::guarded).completion()));
+    }
+
+    /** The stage's layers of {@code net}, on the heap or on the GPU (sharing {@code first}'s params there). */
+    private StageNet open(Net net, StagePlan p, StageNet first) {
+        if (gpu == null) {
+            return new StageNet.Host(net, p.start(stage), p.end(stage));
+        }
+        return StageNet.Cuda.open(gpu.device(), net, p.start(stage), p.end(stage), (StageNet.Cuda) first);
+    }
+
+    @Override
+    public Future<?> stop() {
+        closeNets();
+        return Future.succeededFuture();
+    }
+
+    private void closeNets() {
+        if (nets != null) {
+            for (StageNet n : nets) {
+                if (n != null) {
+                    n.close();
+                }
+            }
+        }
+        if (testNet != null) {
+            testNet.close();
+        }
     }
 
     private StagePlan plan(Net net) {
@@ -174,37 +217,33 @@ public final class StageVerticle extends VerticleBase {
         JsonObject h = msg.header();
         boolean train = h.getString("phase").equals("TRAIN");
         int n = h.getInteger("n");
-        Net net = train ? replicas[h.getInteger("replica")] : test;
+        StageNet sn = train ? nets[h.getInteger("replica")] : testNet;
+        Net net = sn.net();
         StagePlan p = train ? plan : testPlan;
-        net.setBatchSize(n);
-        for (var e : msg.tensors().entrySet()) {
-            Blob b = net.blob(e.getKey());
-            Tensor t = e.getValue();
-            if (b.count() != t.count()) {
-                throw new IllegalStateException("blob '" + e.getKey() + "' has shape " + Arrays.toString(b.shape())
-                        + ", the message brought " + Arrays.toString(t.shape()));
-            }
-            System.arraycopy(t.data(), 0, b.x(), 0, t.count());
+        sn.setBatchSize(n);
+        for (String name : inputs(msg)) {
+            sn.take(msg, name, false);
         }
         ctx.hooks().beforeForward(stage, h.getString("phase"), h.getLong("step"));
         long t0 = System.nanoTime();
         if (train) {
             net.beginPass(h.getLong("pass"));
         }
-        net.forward(p.start(stage), p.end(stage));
+        sn.forward();
         if (train) {
             forwardNanos += System.nanoTime() - t0;
             int every = ctx.config().dashboard().layerStatsEvery();
             if (every > 0 && h.getLong("step") % every == 0 && h.getInteger("unit") == 0) {
-                activations = activationStats(net, p);
+                activations = activationStats(sn, p);
             }
         }
         if (last) {
             JsonObject outputs = new JsonObject();
             for (Blob o : outputBlobs.computeIfAbsent(net, Trainer::outputs)) {
                 double s = 0;
+                float[] x = sn.fetch(o);
                 for (int i = 0; i < o.count(); i++) {
-                    s += o.x()[i];
+                    s += x[i];
                 }
                 outputs.put(o.name(), s / Math.max(1, o.count()));
             }
@@ -213,7 +252,7 @@ public final class StageVerticle extends VerticleBase {
                 for (String k : outputs.fieldNames()) {
                     stepOutputs.merge(k, outputs.getDouble(k) * scale, Double::sum);
                 }
-                backward(net, h);
+                backward(sn, h);
             } else {
                 vertx.eventBus().send(ctx.addresses().coordinatorOutputs(), h.copy().put("outputs", outputs));
             }
@@ -223,7 +262,7 @@ public final class StageVerticle extends VerticleBase {
             }
             TensorMessage out = new TensorMessage("forward", h);
             for (String name : train ? toNext : testToNext) {
-                out.put(name, copy(net.blob(name).data()));
+                sn.give(out, name, false);
             }
             vertx.eventBus().send(ctx.addresses().stageForward(stage + 1), out);
         }
@@ -231,23 +270,29 @@ public final class StageVerticle extends VerticleBase {
 
     private void onBackward(Message<TensorMessage> m) {
         TensorMessage msg = m.body();
-        Net net = replicas[msg.header().getInteger("replica")];
-        for (var e : msg.tensors().entrySet()) {
-            Tensor t = e.getValue();
-            System.arraycopy(t.data(), 0, net.blob(e.getKey()).dx(), 0, t.count());
+        StageNet sn = nets[msg.header().getInteger("replica")];
+        for (String name : inputs(msg)) {
+            sn.take(msg, name, true);
         }
-        backward(net, msg.header());
+        backward(sn, msg.header());
     }
 
-    private void backward(Net net, JsonObject h) {
+    /** The blobs a message brings: its float arrays and its GPU attachments. */
+    private static List<String> inputs(TensorMessage msg) {
+        List<String> names = new ArrayList<>(msg.tensors().keySet());
+        names.addAll(msg.attachmentNames());
+        return names;
+    }
+
+    private void backward(StageNet sn, JsonObject h) {
         ctx.hooks().beforeBackward(stage, h.getLong("step"));
         long t0 = System.nanoTime();
-        net.backward(plan.start(stage), plan.end(stage), h.getDouble("scale"));
+        sn.backward(h.getDouble("scale"));
         backwardNanos += System.nanoTime() - t0;
         if (stage > 0) {
             TensorMessage out = new TensorMessage("backward", h);
             for (String name : gradsBack) {
-                out.put(name, copy(net.blob(name).diff()));
+                sn.give(out, name, true);
             }
             vertx.eventBus().send(ctx.addresses().stageBackward(stage - 1), out);
         }
@@ -277,13 +322,12 @@ public final class StageVerticle extends VerticleBase {
             out.header().put("outputs", outputs);
             stepOutputs.clear();
         }
-        for (int i = 0; i < params.size(); i++) {
-            Param p = params.get(i);
+        for (Param p : params) {
             names.add(p.name());
             lr.add(p.lrMult());
             decay.add(p.decayMult());
-            out.put("x:" + i, p.blob().data()).put("dx:" + i, p.blob().diff());
         }
+        nets[0].giveParams(out, params);
         forwardNanos = 0;
         backwardNanos = 0;
         paramsOut = true;
@@ -292,19 +336,10 @@ public final class StageVerticle extends VerticleBase {
 
     private void onParams(Message<TensorMessage> m) {
         TensorMessage msg = m.body();
-        for (int i = 0; i < params.size(); i++) {
-            Blob b = params.get(i).blob();
-            Tensor x = msg.tensor("x:" + i);
-            if (x.data() != b.x()) { // came over the wire: copy in, and clear the gradient the solver cleared there
-                System.arraycopy(x.data(), 0, b.x(), 0, b.count());
-                b.zeroDiff();
-            }
-        }
+        nets[0].takeParams(msg, params);
         paramsOut = false;
         if (msg.header().getBoolean("aborted", false)) { // the step was dropped after a failure: params unchanged
-            for (Param p : params) {
-                p.blob().zeroDiff();
-            }
+            nets[0].zeroParamGradients(params);
         } else {
             paramsStep = msg.header().getLong("step") + 1;
         }
@@ -321,6 +356,7 @@ public final class StageVerticle extends VerticleBase {
     /** Replies with copies of this stage's weights, by layer name ({@code layer/i}), for a snapshot. */
     private void onWeights(Message<JsonObject> m) {
         Net net = replicas[0];
+        nets[0].weightsToHost();
         TensorMessage out = new TensorMessage("weights", new JsonObject().put("stage", stage));
         JsonArray layers = new JsonArray();
         for (int l = plan.start(stage); l < plan.end(stage); l++) {
@@ -338,7 +374,8 @@ public final class StageVerticle extends VerticleBase {
     }
 
     /** Stats of the blobs this stage's layers write (each blob once; in-place layers update it); labels and loss layers left out. */
-    private JsonArray activationStats(Net net, StagePlan p) {
+    private JsonArray activationStats(StageNet sn, StagePlan p) {
+        Net net = sn.net();
         JsonArray out = new JsonArray();
         java.util.Set<Blob> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         List<Blob> blobs = new ArrayList<>();
@@ -354,14 +391,9 @@ public final class StageVerticle extends VerticleBase {
             }
         }
         for (Blob b : blobs) {
-            out.add(Stats.json(LayerStats.activation(b.name(), b.x(), b.count())));
+            out.add(Stats.json(LayerStats.activation(b.name(), sn.fetch(b), b.count())));
         }
         return out;
-    }
-
-    /** The first {@code count()} values of {@code t}, in a fresh tensor the receiver may keep. */
-    private static Tensor copy(Tensor t) {
-        return new Tensor(Arrays.copyOf(t.data(), t.count()), t.shape());
     }
 
     /** Weights by layer name from a {@link #onWeights} reply, in the stage's layer order. */

@@ -31,7 +31,8 @@ import java.util.SequencedMap;
  *     uint8  rank, then rank x int32 dims
  *     count x element, little-endian
  * </pre>
- * A frame of another magic or a newer version is rejected with a message saying so.
+ * A frame of another magic or a newer version is rejected with a message saying so. A message with
+ * {@linkplain TensorMessage#attach attachments} (GPU arrays) is refused: those never leave the process.
  *
  * <p>The frame is written straight into the event bus's buffer and read straight out of the one it
  * receives (through Vert.x's {@code BufferInternal}, whose heap array Netty exposes): each tensor is
@@ -49,6 +50,10 @@ public final class TensorCodec implements MessageCodec<TensorMessage, TensorMess
 
     @Override
     public void encodeToWire(Buffer buffer, TensorMessage m) {
+        if (!m.attachmentNames().isEmpty()) {
+            throw new IllegalStateException("a " + m.kind() + " message holding " + m.attachmentNames()
+                    + " cannot leave this process (GPU arrays stay with their GPU)");
+        }
         Frame f = new Frame(m);
         buffer.appendIntLE(f.size);
         int at = buffer.length();

@@ -16,6 +16,10 @@ import org.cortado.engine.tensor.Tensor;
  * <p><b>Ownership.</b> Inside one process {@link TensorCodec} hands this very object to the receiver:
  * no copy, so the sender must not touch the arrays after sending. Across the cluster it travels as a
  * versioned binary frame ({@link TensorCodec}).
+ *
+ * <p><b>Attachments</b> are objects that only make sense in this process, such as GPU arrays between
+ * stages on the same GPU: they travel with the message locally, and a message holding any is refused
+ * on the wire.
  */
 public final class TensorMessage {
     /** Element types of the arrays; the codes are the wire format's. */
@@ -73,6 +77,7 @@ public final class TensorMessage {
     private final String kind;
     private final JsonObject header;
     private final SequencedMap<String, Array> arrays;
+    private final Map<String, Object> attachments = new LinkedHashMap<>();
 
     public TensorMessage(String kind, JsonObject header) {
         this(kind, header, new LinkedHashMap<>());
@@ -119,6 +124,22 @@ public final class TensorMessage {
     public TensorMessage putLongs(String name, long[] data) {
         arrays.put(name, new Array(DType.I64, new int[] {data.length}, data));
         return this;
+    }
+
+    /** Attaches a process-local object (the receiver takes it over, as it takes the arrays). */
+    public TensorMessage attach(String name, Object value) {
+        attachments.put(name, Objects.requireNonNull(value, name));
+        return this;
+    }
+
+    /** The attachment {@code name}, or null when there is none. */
+    public <T> T attached(String name, Class<T> type) {
+        return type.cast(attachments.get(name));
+    }
+
+    /** The names of the attachments (empty for every message that can cross the cluster). */
+    public java.util.Set<String> attachmentNames() {
+        return java.util.Collections.unmodifiableSet(attachments.keySet());
     }
 
     private Array get(String name, DType want) {
@@ -171,6 +192,6 @@ public final class TensorMessage {
 
     @Override
     public String toString() {
-        return kind + header.encode() + arrays.keySet();
+        return kind + header.encode() + arrays.keySet() + (attachments.isEmpty() ? "" : " attached " + attachments.keySet());
     }
 }

@@ -31,6 +31,17 @@ class TensorCodecTest {
     }
 
     @Test
+    void attachmentsTravelLocallyButNeverOnTheWire() {
+        Object gpuArray = new Object();
+        TensorMessage m = sample().attach("conv1", gpuArray);
+        assertSame(gpuArray, new TensorCodec().transform(m).attached("conv1", Object.class));
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> new TensorCodec().encodeToWire(Buffer.buffer(), m));
+        assertEquals("a batch message holding [conv1] cannot leave this process (GPU arrays stay with their GPU)",
+                e.getMessage());
+    }
+
+    @Test
     void wireFrameRoundTripsEveryDtypeBitForBit() {
         TensorMessage m = sample();
         Buffer buf = Buffer.buffer().appendString("junk");

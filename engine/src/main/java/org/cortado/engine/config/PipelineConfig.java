@@ -16,7 +16,10 @@ import java.util.List;
  *   "augmenters": 1,           // Augmenter verticles
  *   "data_threads": 1,         // threads the loaders, augmenters and the coordinator share
  *   "prefetch": 4,             // batch requests in flight (bounded: nothing is read faster than it is used)
- *   "request_timeout_ms": 10000 // a batch not back by then is requested again
+ *   "request_timeout_ms": 10000, // a batch not back by then is requested again
+ *   "device": "cpu"            // where the stages and the optimizer compute: "cpu" (default), "cuda" (GPU 0),
+ *                              // "cuda:N" (GPU N) or "auto" (GPU 0 when there is a usable one and the net
+ *                              // and solver have a GPU path, else the CPU)
  * }
  * }</pre>
  *
@@ -25,10 +28,32 @@ import java.util.List;
  */
 public record PipelineConfig(int threads, List<String> stages, boolean autoStages, int stageCount, int microBatches,
                              int loaders, int augmenters, int dataThreads, int prefetch, long requestTimeoutMs,
-                             int snapshotEvery, int snapshotKeep) {
+                             int snapshotEvery, int snapshotKeep, Device device) {
 
     public PipelineConfig {
         stages = List.copyOf(stages);
+    }
+
+    /** {@code pipeline.device}: where the stages and the optimizer compute. */
+    public record Device(Kind kind, int ordinal) {
+        public enum Kind { CPU, CUDA, AUTO }
+
+        public static final Device CPU = new Device(Kind.CPU, 0);
+
+        /** Parses {@code "cpu"}, {@code "auto"}, {@code "cuda"} or {@code "cuda:N"}; null when it is none of them. */
+        static Device parse(String s) {
+            return switch (s) {
+                case "cpu" -> CPU;
+                case "auto" -> new Device(Kind.AUTO, 0);
+                case "cuda" -> new Device(Kind.CUDA, 0);
+                default -> s.matches("cuda:\\d{1,3}") ? new Device(Kind.CUDA, Integer.parseInt(s.substring(5))) : null;
+            };
+        }
+
+        @Override
+        public String toString() {
+            return kind == Kind.CUDA ? "cuda:" + ordinal : kind.name().toLowerCase(java.util.Locale.ROOT);
+        }
     }
 
     /** Reads {@code pipeline} and {@code snapshot} of {@code root}; {@code solverSnapshot} is the solver's interval. */
@@ -43,6 +68,7 @@ public record PipelineConfig(int threads, List<String> stages, boolean autoStage
         int dataThreads = 1;
         int prefetch = 4;
         long timeout = 10_000;
+        Device device = Device.CPU;
         var p = root.optObject("pipeline");
         if (p.isPresent()) {
             Json j = p.get();
@@ -66,6 +92,12 @@ public record PipelineConfig(int threads, List<String> stages, boolean autoStage
             if (timeout <= 0) {
                 throw j.error("request_timeout_ms", "must be > 0, got " + timeout);
             }
+            String d = j.getString("device", "cpu");
+            device = Device.parse(d);
+            if (device == null) {
+                throw j.error("device", "expected \"cpu\", \"cuda\", \"cuda:N\" (a GPU's number) or \"auto\", got \""
+                        + d + "\"");
+            }
             j.rejectUnknown();
         }
         int every = solverSnapshot;
@@ -78,12 +110,12 @@ public record PipelineConfig(int threads, List<String> stages, boolean autoStage
             j.rejectUnknown();
         }
         return new PipelineConfig(threads, stages, auto, stageCount, micro, loaders, augmenters, dataThreads, prefetch, timeout,
-                every, keep);
+                every, keep, device);
     }
 
     /** This config with {@code threads} replaced. */
     public PipelineConfig withThreads(int t) {
         return new PipelineConfig(t, stages, autoStages, stageCount, microBatches, loaders, augmenters, dataThreads, prefetch,
-                requestTimeoutMs, snapshotEvery, snapshotKeep);
+                requestTimeoutMs, snapshotEvery, snapshotKeep, device);
     }
 }

@@ -33,6 +33,20 @@ class PipelineConfigTest {
         assertEquals(10_000, p.requestTimeoutMs());
         assertEquals(500, p.snapshotEvery(), "the solver's snapshot interval");
         assertEquals(3, p.snapshotKeep());
+        assertEquals(PipelineConfig.Device.CPU, p.device());
+    }
+
+    @Test
+    void theDevice() {
+        for (String d : List.of("cpu", "auto", "cuda", "cuda:0", "cuda:3")) {
+            PipelineConfig.Device device = parse("\"pipeline\": {\"device\": \"" + d + "\"}").device();
+            assertEquals(d.equals("cuda") ? "cuda:0" : d, device.toString(), d);
+        }
+        assertEquals(PipelineConfig.Device.Kind.CUDA, parse("\"pipeline\": {\"device\": \"cuda:2\"}").device().kind());
+        assertEquals(2, parse("\"pipeline\": {\"device\": \"cuda:2\"}").device().ordinal());
+        assertEquals("pipeline.device: expected \"cpu\", \"cuda\", \"cuda:N\" (a GPU's number) or \"auto\", got \"gpu\"",
+                error("\"pipeline\": {\"device\": \"gpu\"}"));
+        assertTrue(error("\"pipeline\": {\"device\": \"cuda:x\"}").contains("got \"cuda:x\""));
     }
 
     @Test

@@ -1,0 +1,91 @@
+package org.cortado.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.cortado.engine.ConfigException;
+import org.cortado.engine.config.CortadoConfig;
+import org.cortado.engine.config.PipelineConfig.Device;
+import org.cortado.engine.net.Net;
+import org.cortado.engine.net.Phase;
+import org.cortado.engine.ops.Parallel;
+import org.junit.jupiter.api.Test;
+
+/** {@code pipeline.device} decided for machines with and without a GPU (described, not probed): runs without a GPU. */
+class CudaPlacementTest {
+    private static final Cuda.Availability NO_DRIVER = new Cuda.Availability(false,
+            "no NVIDIA driver: libcuda.so.1 could not be loaded (libcuda.so.1: cannot open shared object file)", 0, "", 0, 0);
+    private static final Cuda.Availability ONE_H100 = new Cuda.Availability(true, "", 1, "NVIDIA H100 80GB HBM3", 90,
+            80L << 30);
+
+    private static CudaPlacement.Decision decide(String conf, Device device, Cuda.Availability cuda) {
+        CortadoConfig config = CortadoConfig.load(Path.of("../conf", conf));
+        try (Parallel parallel = new Parallel(1)) {
+            List<Net> nets = List.of(Net.build(config.net(), Phase.TRAIN, parallel, config.seed()),
+                    Net.build(config.net(), Phase.TEST, parallel, config.seed()));
+            return CudaPlacement.decide(device, cuda, nets, org.cortado.engine.solver.SolverConfig.parse(config.solver()));
+        }
+    }
+
+    private static final Device CUDA = new Device(Device.Kind.CUDA, 0);
+    private static final Device AUTO = new Device(Device.Kind.AUTO, 0);
+
+    @Test
+    void cudaWithoutAGpuFailsAtStartSayingWhy() {
+        CudaUnavailableException e = assertThrows(CudaUnavailableException.class,
+                () -> decide("lenet-fashion-mnist.json", CUDA, NO_DRIVER));
+        assertEquals("pipeline.device is \"cuda:0\", but CUDA is not usable here: no NVIDIA driver: libcuda.so.1 could not "
+                + "be loaded (libcuda.so.1: cannot open shared object file). Set \"device\": \"cpu\" to train on the CPU, "
+                + "or \"auto\" to use a GPU only where there is one", e.getMessage());
+    }
+
+    @Test
+    void aGpuNumberThisMachineDoesNotHaveIsAnError() {
+        CudaUnavailableException e = assertThrows(CudaUnavailableException.class,
+                () -> decide("lenet-fashion-mnist.json", new Device(Device.Kind.CUDA, 2), ONE_H100));
+        assertEquals("pipeline.device is \"cuda:2\", but this machine has 1 CUDA device(s): cuda:0", e.getMessage());
+    }
+
+    @Test
+    void cudaForALayerWithoutAGpuPathNamesTheLayer() {
+        ConfigException e = assertThrows(ConfigException.class, () -> decide("fashion-mnist-bn.json", CUDA, ONE_H100));
+        assertTrue(e.getMessage().startsWith("pipeline.device is \"cuda:0\", but layer 'bn_conv1' of type BatchNorm has no "
+                + "CUDA implementation yet"), e.getMessage());
+        assertTrue(e.getMessage().endsWith("Train this net on the CPU (\"device\": \"cpu\")"), e.getMessage());
+    }
+
+    @Test
+    void cudaWithAGpuAndASupportedNetTakesIt() {
+        CudaPlacement.Decision d = decide("lenet-fashion-mnist.json", CUDA, ONE_H100);
+        assertEquals(0, d.gpu());
+        assertEquals("training on GPU 0 (NVIDIA H100 80GB HBM3)", d.note());
+    }
+
+    @Test
+    void autoTakesTheGpuOnlyWhenItCanSayingWhyNot() {
+        CudaPlacement.Decision none = decide("lenet-fashion-mnist.json", AUTO, NO_DRIVER);
+        assertFalse(none.onGpu());
+        assertEquals("pipeline.device \"auto\": training on the CPU (" + NO_DRIVER.reason() + ")", none.note());
+
+        CudaPlacement.Decision bn = decide("fashion-mnist-bn.json", AUTO, ONE_H100);
+        assertFalse(bn.onGpu());
+        assertTrue(bn.note().startsWith("pipeline.device \"auto\": training on the CPU, the GPU NVIDIA H100 80GB HBM3 is "
+                + "there but layer 'bn_conv1' of type BatchNorm"), bn.note());
+
+        CudaPlacement.Decision gpu = decide("lenet-fashion-mnist.json", AUTO, ONE_H100);
+        assertEquals(0, gpu.gpu());
+        assertEquals("pipeline.device \"auto\": training on GPU 0 (NVIDIA H100 80GB HBM3)", gpu.note());
+    }
+
+    @Test
+    void cpuIsTheCpuWithNothingToSay() {
+        CudaPlacement.Decision d = decide("lenet-fashion-mnist.json", Device.CPU, ONE_H100);
+        assertFalse(d.onGpu());
+        assertNull(d.note());
+    }
+}
