@@ -4,7 +4,7 @@
 # classes of the kernels and of the pipeline, and the JUnit console launcher, in kernels/target/gpu-bundle. Run it here, then carry that folder to the GPU
 # machine together with the repository and run kernels/gpu/check.sh there.
 #
-# Left out to keep the bundle small: oneDNN's natives (CPU convolutions fall back to im2col + GEMM, which
+# Left out to keep the bundle small (under 64 MB): oneDNN's natives (CPU convolutions fall back to im2col + GEMM, which
 # the GPU tests compare against anyway), OpenBLAS's LAPACK bindings (Cortado binds cblas_sgemm only) and
 # jcuda's runtime/NVRTC/PTX-compiler libraries (only the driver binding is used).
 set -euo pipefail
@@ -23,6 +23,9 @@ cp verticles/target/cortado.jar "$out/lib/"
 cp -r kernels/target/test-classes "$out/test-classes"
 cp -r verticles/target/test-classes "$out/pipeline-test-classes"
 rm -f "$out"/lib/dnnl-*-linux-x86_64.jar
+# The pipeline test runs one process, no cluster and no dashboard: their libraries stay behind.
+rm -f "$out"/lib/hazelcast-*.jar "$out"/lib/vertx-hazelcast-*.jar "$out"/lib/protobuf-java-*.jar \
+  "$out"/lib/cytoscape-*.jar "$out"/lib/uplot-*.jar
 slim() {  # slim JAR FIND-ARGS...: deletes the matching files from the jar
   local jar=$1 dir
   shift
