@@ -53,6 +53,8 @@ public final class CudaNet implements AutoCloseable {
     private final Map<Blob, DeviceArray> diff = new IdentityHashMap<>();
     /** The learnable blobs of this net's layers that this net allocated (the others belong to the net it shares with). */
     private final Set<Blob> ownParams = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+    /** The learnable blobs of this net's layers, whichever net allocated them. */
+    private final Set<Blob> layerParams = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
     private final List<Param> params = new ArrayList<>();
     private final Map<Layer, CudaOps.ConvWorkspace> workspaces = new IdentityHashMap<>();
     private final Map<Layer, DeviceArray> masks = new IdentityHashMap<>();
@@ -110,6 +112,9 @@ public final class CudaNet implements AutoCloseable {
         this.from = from;
         this.to = to;
         this.precision = precision;
+        for (int l = from; l < to; l++) {
+            layerParams.addAll(net.layers().get(l).params());
+        }
         this.ops = device.call(() -> {
             CudaOps o = new CudaOps(device);
             try {
@@ -147,6 +152,11 @@ public final class CudaNet implements AutoCloseable {
                 params.add(p);
             }
         }
+        fit();
+    }
+
+    /** Every blob's arrays and every layer's scratch, grown to the net's current shapes. */
+    private void fit() {
         for (Blob b : blobs()) {
             sized(data, b);
             sized(diff, b);
@@ -163,25 +173,16 @@ public final class CudaNet implements AutoCloseable {
             out.addAll(net.bottomsOf(l));
             out.addAll(net.topsOf(l));
         }
-        out.removeIf(layerParams()::contains);
+        out.removeIf(layerParams::contains);
         return out;
-    }
-
-    /** The learnable blobs of this net's layers, whichever net allocated them. */
-    private Set<Blob> layerParams() {
-        Set<Blob> s = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
-        for (int l = from; l < to; l++) {
-            s.addAll(net.layers().get(l).params());
-        }
-        return s;
     }
 
     /** The blob's array in {@code map}, (re)allocated when missing or smaller than the blob now is. */
     private DeviceArray sized(Map<Blob, DeviceArray> map, Blob b) {
-        return sized(map, b, Math.max(1, b.count()));
+        return sized(map, b, Math.max(1, b.count()), DeviceArray.Type.FLOAT);
     }
 
-    private <K> DeviceArray sized(Map<K, DeviceArray> map, K key, long length) {
+    private <K> DeviceArray sized(Map<K, DeviceArray> map, K key, long length, DeviceArray.Type type) {
         DeviceArray a = map.get(key);
         if (a != null && a.length() >= length) {
             return a;
@@ -189,7 +190,7 @@ public final class CudaNet implements AutoCloseable {
         if (a != null) {
             a.close();
         }
-        a = device.floats(length);
+        a = type == DeviceArray.Type.FLOAT ? device.floats(length) : device.ints(length);
         map.put(key, a);
         return a;
     }
@@ -198,20 +199,11 @@ public final class CudaNet implements AutoCloseable {
     private void scratch(Layer layer) {
         switch (layer) {
             case Convolution c -> workspaces.computeIfAbsent(c, k -> new CudaOps.ConvWorkspace());
-            case Pooling p when p.method() == Pooling.Method.MAX -> {
-                DeviceArray m = masks.get(p);
-                long n = (long) p.planes() * p.geom().outSize();
-                if (m == null || m.length() < n) {
-                    if (m != null) {
-                        m.close();
-                    }
-                    masks.put(p, device.ints(n));
-                }
-            }
+            case Pooling p when p.method() == Pooling.Method.MAX ->
+                    sized(masks, p, (long) p.planes() * p.geom().outSize(), DeviceArray.Type.INT);
             case SoftmaxWithLoss s -> {
-                long n = (long) s.outer() * s.channels() * s.inner();
-                sized(probs, s, n);
-                sized(lossScratches, s, 2L * s.outer() * s.inner() + 1);
+                sized(probs, s, (long) s.outer() * s.channels() * s.inner(), DeviceArray.Type.FLOAT);
+                sized(lossScratches, s, 2L * s.outer() * s.inner() + 1, DeviceArray.Type.FLOAT);
             }
             default -> { }
         }
@@ -236,13 +228,7 @@ public final class CudaNet implements AutoCloseable {
         }
         net.setBatchSize(batch);
         device.call(() -> {
-            for (Blob b : blobs()) {
-                sized(data, b);
-                sized(diff, b);
-            }
-            for (int l = from; l < to; l++) {
-                scratch(net.layers().get(l));
-            }
+            fit();
             return null;
         });
     }
@@ -332,7 +318,7 @@ public final class CudaNet implements AutoCloseable {
     /** Brings blob {@code b}'s data down into its host array and returns that array (the first {@code count()} values). */
     public float[] fetch(Blob b) {
         return device.call(() -> {
-            x(b).download(b.x(), 0, b.count(), 0);
+            array(b, false).download(b.x(), 0, b.count(), 0);
             return b.x();
         });
     }
@@ -342,7 +328,7 @@ public final class CudaNet implements AutoCloseable {
      * on their way to the loss) gets one on first use.
      */
     private DeviceArray array(Blob b, boolean gradient) {
-        if (layerParams().contains(b)) {
+        if (layerParams.contains(b)) {
             throw new IllegalArgumentException("'" + b.name() + "' is a learnable blob: its weights stay on the GPU");
         }
         return sized(gradient ? diff : data, b);
@@ -572,7 +558,6 @@ public final class CudaNet implements AutoCloseable {
 
     private void release() {
         Set<DeviceArray> done = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
-        Set<Blob> layerParams = layerParams();
         for (Map<Blob, DeviceArray> map : List.of(data, diff)) {
             for (var e : map.entrySet()) {
                 boolean param = layerParams.contains(e.getKey());

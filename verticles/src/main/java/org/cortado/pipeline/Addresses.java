@@ -108,11 +108,6 @@ public record Addresses(String run) {
         return a("optimizer.state");
     }
 
-    /** The GPU verticle answers here with its memory pool's figures (request: any JSON object). */
-    public String gpuMemory() {
-        return a("gpu.memory");
-    }
-
     public String control() {
         return a("control");
     }

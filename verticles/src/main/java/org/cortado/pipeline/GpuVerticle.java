@@ -2,15 +2,14 @@ package org.cortado.pipeline;
 
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.json.JsonObject;
 import org.cortado.kernels.CudaDevice;
 
 /**
  * The GPU of a run placed on {@code "cuda"}: opens the CUDA context on its own dedicated thread (every
  * GPU call of the run's stages and optimizer runs there, through {@link CudaDevice#call}) and closes it
  * when the run ends, after the stages and the optimizer that use it. It is deployed first, so a GPU
- * that cannot be opened (the kernels not built, a driver too old for them) fails the run at start; it
- * answers {@link Addresses#gpuMemory} with the memory pool's figures, and says the peak at the end.
+ * that cannot be opened (the kernels not built, a driver too old for them) fails the run at start. At
+ * the end it says the most GPU memory the run held.
  */
 public final class GpuVerticle extends VerticleBase {
     private final RunContext ctx;
@@ -32,11 +31,7 @@ public final class GpuVerticle extends VerticleBase {
     public Future<?> start() {
         device = CudaDevice.open(ctx.gpu());
         ctx.log().accept("GPU " + ctx.gpu() + ": " + device.name());
-        return vertx.eventBus().<JsonObject>consumer(ctx.addresses().gpuMemory(), m -> {
-            CudaDevice.MemoryStats s = device.memory();
-            m.reply(new JsonObject().put("gpu", ctx.gpu()).put("name", device.name()).put("in_use_bytes", s.inUse())
-                    .put("peak_bytes", s.peak()).put("cached_bytes", s.cached()));
-        }).completion();
+        return Future.succeededFuture();
     }
 
     @Override

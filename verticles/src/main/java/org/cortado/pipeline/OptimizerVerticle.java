@@ -161,7 +161,7 @@ public final class OptimizerVerticle extends VerticleBase {
      * and the weights after: they come down for that step only.
      */
     private void gpuStep(List<CudaSolver.DeviceParam> params, long step, boolean sampled) {
-        List<Param> host = sampled ? download(params, true) : null;
+        List<Param> host = sampled ? download(params) : null;
         LayerStats.UpdateProbe probe = sampled ? new LayerStats.UpdateProbe(host, solver.iterSize()) : null;
         long t0 = System.nanoTime();
         gpuSolver.step(params, step);
@@ -178,16 +178,14 @@ public final class OptimizerVerticle extends VerticleBase {
         }
     }
 
-    /** Heap copies of GPU params (their weights, and their gradients with {@code gradients}). */
-    private List<Param> download(List<CudaSolver.DeviceParam> params, boolean gradients) {
+    /** Heap copies of GPU params, weights and gradients. */
+    private List<Param> download(List<CudaSolver.DeviceParam> params) {
         return gpu.device().call(() -> {
             List<Param> out = new ArrayList<>();
             for (CudaSolver.DeviceParam p : params) {
                 Blob b = new Blob(p.name(), p.shape());
                 p.x().download(b.x(), 0, b.count(), 0);
-                if (gradients) {
-                    p.dx().download(b.dx(), 0, b.count(), 0);
-                }
+                p.dx().download(b.dx(), 0, b.count(), 0);
                 out.add(new Param(p.name(), b, p.lrMult(), p.decayMult()));
             }
             return out;

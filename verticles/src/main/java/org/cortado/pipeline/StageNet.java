@@ -58,6 +58,15 @@ sealed interface StageNet extends AutoCloseable permits StageNet.Host, StageNet.
     @Override
     void close();
 
+    /** {@code t}, when it holds as many values as blob {@code b}; otherwise an error naming the blob and both shapes. */
+    private static Tensor fits(Blob b, Tensor t) {
+        if (b.count() != t.count()) {
+            throw new IllegalStateException("blob '" + b.name() + "' has shape " + Arrays.toString(b.shape())
+                    + ", the message brought " + Arrays.toString(t.shape()));
+        }
+        return t;
+    }
+
     /** The engine's layers on the heap, over layers {@code [from, to)}. */
     record Host(Net net, int from, int to) implements StageNet {
         @Override
@@ -68,11 +77,7 @@ sealed interface StageNet extends AutoCloseable permits StageNet.Host, StageNet.
         @Override
         public void take(TensorMessage in, String name, boolean gradient) {
             Blob b = net.blob(name);
-            Tensor t = in.tensor(name);
-            if (b.count() != t.count()) {
-                throw new IllegalStateException("blob '" + name + "' has shape " + Arrays.toString(b.shape())
-                        + ", the message brought " + Arrays.toString(t.shape()));
-            }
+            Tensor t = fits(b, in.tensor(name));
             System.arraycopy(t.data(), 0, gradient ? b.dx() : b.x(), 0, t.count());
         }
 
@@ -165,12 +170,7 @@ sealed interface StageNet extends AutoCloseable permits StageNet.Host, StageNet.
                 }
                 return;
             }
-            Blob b = gpu.net().blob(name);
-            Tensor t = in.tensor(name);
-            if (b.count() != t.count()) {
-                throw new IllegalStateException("blob '" + name + "' has shape " + Arrays.toString(b.shape())
-                        + ", the message brought " + Arrays.toString(t.shape()));
-            }
+            Tensor t = fits(gpu.net().blob(name), in.tensor(name));
             gpu.upload(name, gradient, t.data(), t.count());
         }
 
