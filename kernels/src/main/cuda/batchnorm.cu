@@ -1,12 +1,16 @@
-// Caffe's BatchNorm (no scale or shift) on (N, C, S). CPU op: org.cortado.engine.layers.BatchNorm.
-// One block per channel reduces that channel's N*S values in double; 256 threads per block.
+// Per-channel normalization and affine maps. CPU ops: org.cortado.engine.layers.BatchNorm (with a Scale
+// folded into it, as the engine's Net folds the Caffe idiom BatchNorm + Scale) and
+// org.cortado.engine.layers.Scale. BatchNorm views its bottom as (N, C, S); Scale as (outer, dim, inner).
+// The per-channel reductions run one block per channel, in double; 256 threads per block.
 #include "common.cuh"
 
 // TRAIN statistics: mean[c], invStd[c] = 1/sqrt(var + eps) with the biased variance, and the running sums
-// updated as the layer does (mean_sum = mean + f * mean_sum, var_sum = m/(m-1) * var + f * var_sum).
+// updated as the layer does (mean_sum = mean + f * mean_sum, var_sum = m/(m-1) * var + f * var_sum,
+// factor = f * factor + 1).
 extern "C" __global__ void bn_train_stats(int N, int C, int S, const float* __restrict__ x, float f, float eps,
                                           float* __restrict__ mean, float* __restrict__ invStd,
-                                          float* __restrict__ meanSum, float* __restrict__ varSum) {
+                                          float* __restrict__ meanSum, float* __restrict__ varSum,
+                                          float* __restrict__ factor) {
   const int c = blockIdx.x;
   const long m = (long)N * S;
   double s = 0, sq = 0;
@@ -25,40 +29,114 @@ extern "C" __global__ void bn_train_stats(int N, int C, int S, const float* __re
     double correction = m > 1 ? (double)m / (m - 1) : 1.0;
     meanSum[c] = (float)(mu + f * meanSum[c]);
     varSum[c] = (float)(correction * var + f * varSum[c]);
+    if (c == 0) factor[0] = __fadd_rn(__fmul_rn(f, factor[0]), 1.f);  // as the CPU rounds it, unfused
   }
 }
 
-// y = (x - mean[c]) * invStd[c]
-extern "C" __global__ void bn_normalize(int N, int C, int S, const float* __restrict__ x, const float* __restrict__ mean,
-                                        const float* __restrict__ invStd, float* __restrict__ y) {
+// Global statistics (TEST, use_global_stats): mean = mean_sum / factor, var = var_sum / factor (both 0
+// while the factor is 0).
+extern "C" __global__ void bn_global_stats(int C, const float* __restrict__ meanSum, const float* __restrict__ varSum,
+                                           const float* __restrict__ factor, float eps, float* __restrict__ mean,
+                                           float* __restrict__ invStd) {
+  CORTADO_LOOP(c, C) {
+    double s = factor[0] == 0.f ? 0.0 : 1.0 / factor[0];
+    mean[c] = (float)(s * meanSum[c]);
+    invStd[c] = (float)(1.0 / sqrt(s * varSum[c] + eps));
+  }
+}
+
+// xnorm = (x - mean[c]) * invStd[c]; y = xnorm, or gamma[c] * xnorm + beta[c] with a folded Scale (gamma
+// non-null; beta may be null). y may be x (in place).
+extern "C" __global__ void bn_forward(int N, int C, int S, const float* x, const float* __restrict__ mean,
+                                      const float* __restrict__ invStd, const float* __restrict__ gamma,
+                                      const float* __restrict__ beta, float* __restrict__ xnorm, float* y) {
   CORTADO_LOOP(i, (long)N * C * S) {
     int c = (i / S) % C;
-    y[i] = (x[i] - mean[c]) * invStd[c];
+    float v = (x[i] - mean[c]) * invStd[c];
+    xnorm[i] = v;
+    y[i] = gamma == nullptr ? v : __fadd_rn(__fmul_rn(v, gamma[c]), beta == nullptr ? 0.f : beta[c]);
   }
 }
 
-// TRAIN backward: dx = (dy - mean_c(dy) - y * mean_c(dy * y)) * invStd[c], y the normalized output.
-extern "C" __global__ void bn_backward(int N, int C, int S, const float* __restrict__ y, const float* __restrict__ dy,
-                                       const float* __restrict__ invStd, float* __restrict__ dx) {
+// Backward, one block per channel. With batch statistics:
+//   dx = g * (dy - mean_c(dy) - xnorm * mean_c(dy * xnorm)) * invStd[c],  g = gamma[c] or 1;
+// with global statistics: dx = g * dy * invStd[c]. With a folded Scale also dgamma[c] += sum(dy * xnorm) and
+// dbeta[c] += sum(dy) (dbeta may be null). dx may be null (no propagation) or dy (in place).
+extern "C" __global__ void bn_backward(int N, int C, int S, const float* __restrict__ xnorm, const float* dy,
+                                       const float* __restrict__ invStd, int global, const float* __restrict__ gamma,
+                                       float* __restrict__ dgamma, float* __restrict__ dbeta, float* dx) {
   const int c = blockIdx.x;
   const long m = (long)N * S;
-  double sdy = 0, sdyy = 0;
-  for (long i = threadIdx.x; i < m; i += blockDim.x) {
-    long k = ((i / S) * C + c) * (long)S + i % S;
-    sdy += dy[k];
-    sdyy += (double)dy[k] * y[k];
-  }
-  sdy = cortado_block_sum(sdy);
-  sdyy = cortado_block_sum(sdyy);
   __shared__ float means[2];
-  if (threadIdx.x == 0) {
-    means[0] = (float)(sdy / m);
-    means[1] = (float)(sdyy / m);
+  if (gamma != nullptr || !global) {
+    double sdy = 0, sdyy = 0;
+    for (long i = threadIdx.x; i < m; i += blockDim.x) {
+      long k = ((i / S) * C + c) * (long)S + i % S;
+      sdy += dy[k];
+      sdyy += (double)dy[k] * xnorm[k];
+    }
+    sdy = cortado_block_sum(sdy);
+    sdyy = cortado_block_sum(sdyy);
+    if (threadIdx.x == 0) {
+      if (dgamma != nullptr) dgamma[c] += (float)sdyy;
+      if (dbeta != nullptr) dbeta[c] += (float)sdy;
+      means[0] = (float)(sdy / m);
+      means[1] = (float)(sdyy / m);
+    }
   }
   __syncthreads();
-  const float a = means[0], b = means[1], is = invStd[c];
+  if (dx == nullptr) return;
+  const float gs = (float)((gamma == nullptr ? 1.0 : (double)gamma[c]) * invStd[c]);
+  if (global) {
+    for (long i = threadIdx.x; i < m; i += blockDim.x) {
+      long k = ((i / S) * C + c) * (long)S + i % S;
+      dx[k] = dy[k] * gs;
+    }
+    return;
+  }
+  const float a = means[0], b = means[1];
   for (long i = threadIdx.x; i < m; i += blockDim.x) {
     long k = ((i / S) * C + c) * (long)S + i % S;
-    dx[k] = (dy[k] - a - y[k] * b) * is;
+    dx[k] = (dy[k] - a - xnorm[k] * b) * gs;
+  }
+}
+
+// Scale: y[o, d, i] = x[o, d, i] * s[d] (+ b[d]); b may be null; y may be x (in place).
+extern "C" __global__ void scale_forward(int outer, int dim, int inner, const float* x, const float* __restrict__ s,
+                                         const float* __restrict__ b, float* y) {
+  CORTADO_LOOP(i, (long)outer * dim * inner) {
+    int d = (i / inner) % dim;
+    y[i] = __fadd_rn(__fmul_rn(x[i], s[d]), b == nullptr ? 0.f : b[d]);
+  }
+}
+
+// Scale's backward, one block per d: db[d] += sum(dy); ds[d] += sum(dy * x) (ds[d] = ... when the scale is a
+// bottom, accumulate 0); dx = dy * s[d]. db, ds and dx may each be null; dx may be dy (in place); x is the
+// forward's input (a copy of it when the layer ran in place).
+extern "C" __global__ void scale_backward(int outer, int dim, int inner, const float* __restrict__ x, const float* dy,
+                                          const float* __restrict__ s, float* __restrict__ ds, int accumulate,
+                                          float* __restrict__ db, float* dx) {
+  const int d = blockIdx.x;
+  const long m = (long)outer * inner;
+  if (ds != nullptr || db != nullptr) {
+    double sdy = 0, sdyx = 0;
+    for (long i = threadIdx.x; i < m; i += blockDim.x) {
+      long k = ((i / inner) * dim + d) * (long)inner + i % inner;
+      sdy += dy[k];
+      sdyx += (double)dy[k] * x[k];
+    }
+    sdy = cortado_block_sum(sdy);
+    sdyx = cortado_block_sum(sdyx);
+    if (threadIdx.x == 0) {
+      if (db != nullptr) db[d] += (float)sdy;
+      if (ds != nullptr) ds[d] = accumulate ? ds[d] + (float)sdyx : (float)sdyx;
+    }
+  }
+  __syncthreads();
+  if (dx == nullptr) return;
+  const float sd = s[d];
+  for (long i = threadIdx.x; i < m; i += blockDim.x) {
+    long k = ((i / inner) * dim + d) * (long)inner + i % inner;
+    dx[k] = dy[k] * sd;
   }
 }

@@ -9,14 +9,24 @@ import java.util.Optional;
 import java.util.Set;
 import org.cortado.engine.ConfigException;
 import org.cortado.engine.layers.Accuracy;
+import org.cortado.engine.layers.BatchNorm;
+import org.cortado.engine.layers.Concat;
 import org.cortado.engine.layers.Convolution;
+import org.cortado.engine.layers.Dropout;
+import org.cortado.engine.layers.Eltwise;
+import org.cortado.engine.layers.Flatten;
 import org.cortado.engine.layers.InnerProduct;
 import org.cortado.engine.layers.Input;
 import org.cortado.engine.layers.Layer;
 import org.cortado.engine.layers.Pooling;
 import org.cortado.engine.layers.ReLU;
+import org.cortado.engine.layers.Reshape;
+import org.cortado.engine.layers.Scale;
+import org.cortado.engine.layers.Sigmoid;
+import org.cortado.engine.layers.Slice;
 import org.cortado.engine.layers.SoftmaxWithLoss;
 import org.cortado.engine.layers.Split;
+import org.cortado.engine.layers.TanH;
 import org.cortado.engine.net.Net;
 import org.cortado.engine.solver.Param;
 import org.cortado.engine.tensor.Blob;
@@ -26,7 +36,8 @@ import org.cortado.engine.tensor.Blob;
  * every blob those layers touch has its data and gradient in GPU memory, and each layer runs as
  * {@link CudaOps} calls. The caller puts the inputs up and takes the outputs down; nothing else crosses
  * between host and GPU, except Accuracy, a metric without a backward, which reads its (small) inputs
- * down and runs the engine's own layer on them.
+ * down and runs the engine's own layer on them, and Dropout, whose mask is drawn on the host from the
+ * layer's own stream (so the GPU drops exactly what the CPU would) and goes up.
  *
  * <p>The net is built on the CPU as usual (same config, same seed, so the same initial weights) and its
  * layers' own setup (shapes, geometry, Caffe's semantics) is read from the engine layers, not repeated;
@@ -41,6 +52,7 @@ import org.cortado.engine.tensor.Blob;
 public final class CudaNet implements AutoCloseable {
     /** Layer types this class runs on the GPU. */
     public static final Set<String> SUPPORTED = Set.of("Input", "Convolution", "InnerProduct", "Pooling", "ReLU",
+            "Sigmoid", "TanH", "BatchNorm", "Scale", "Dropout", "Eltwise", "Concat", "Slice", "Flatten", "Reshape",
             "SoftmaxWithLoss", "Split", "Accuracy");
 
     private final CudaDevice device;
@@ -57,9 +69,8 @@ public final class CudaNet implements AutoCloseable {
     private final Set<Blob> layerParams = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
     private final List<Param> params = new ArrayList<>();
     private final Map<Layer, CudaOps.ConvWorkspace> workspaces = new IdentityHashMap<>();
-    private final Map<Layer, DeviceArray> masks = new IdentityHashMap<>();
-    private final Map<Layer, DeviceArray> probs = new IdentityHashMap<>();
-    private final Map<Layer, DeviceArray> lossScratches = new IdentityHashMap<>();
+    /** Per-layer scratch: pooling masks, softmax probabilities, BatchNorm statistics, Dropout masks, ... */
+    private final Map<Scratch, DeviceArray> scratch = new java.util.HashMap<>();
     private final Map<Layer, Long> lossValid = new IdentityHashMap<>(); // positions counted in the last forward
     private long iter;
     private boolean profiling;
@@ -162,7 +173,7 @@ public final class CudaNet implements AutoCloseable {
             sized(diff, b);
         }
         for (int l = from; l < to; l++) {
-            scratch(net.layers().get(l));
+            scratch(l);
         }
     }
 
@@ -195,16 +206,48 @@ public final class CudaNet implements AutoCloseable {
         return a;
     }
 
-    /** The per-layer scratch arrays (pooling masks, softmax probabilities, convolution workspaces) for the current shapes. */
-    private void scratch(Layer layer) {
+    /** A layer's scratch array, by what it holds. */
+    private record Scratch(Layer layer, String what) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Scratch k && k.layer == layer && k.what.equals(what);
+        }
+
+        @Override
+        public int hashCode() {
+            return System.identityHashCode(layer) * 31 + what.hashCode();
+        }
+    }
+
+    private DeviceArray scratch(Layer layer, String what) {
+        return scratch.get(new Scratch(layer, what));
+    }
+
+    private void scratch(Layer layer, String what, long length, DeviceArray.Type type) {
+        sized(scratch, new Scratch(layer, what), Math.max(1, length), type);
+    }
+
+    /** Layer {@code l}'s scratch arrays (and convolution workspace) for the current shapes. */
+    private void scratch(int l) {
+        Layer layer = net.layers().get(l);
+        long in = net.bottomsOf(l).isEmpty() ? 0 : net.bottomsOf(l).get(0).count();
         switch (layer) {
             case Convolution c -> workspaces.computeIfAbsent(c, k -> new CudaOps.ConvWorkspace());
             case Pooling p when p.method() == Pooling.Method.MAX ->
-                    sized(masks, p, (long) p.planes() * p.geom().outSize(), DeviceArray.Type.INT);
+                    scratch(p, "mask", (long) p.planes() * p.geom().outSize(), DeviceArray.Type.INT);
             case SoftmaxWithLoss s -> {
-                sized(probs, s, (long) s.outer() * s.channels() * s.inner(), DeviceArray.Type.FLOAT);
-                sized(lossScratches, s, 2L * s.outer() * s.inner() + 1, DeviceArray.Type.FLOAT);
+                scratch(s, "prob", (long) s.outer() * s.channels() * s.inner(), DeviceArray.Type.FLOAT);
+                scratch(s, "loss", 2L * s.outer() * s.inner() + 1, DeviceArray.Type.FLOAT);
             }
+            case BatchNorm bn -> {
+                scratch(bn, "mean", bn.channels(), DeviceArray.Type.FLOAT);
+                scratch(bn, "invStd", bn.channels(), DeviceArray.Type.FLOAT);
+                scratch(bn, "xnorm", in, DeviceArray.Type.FLOAT);
+            }
+            case Dropout d -> scratch(d, "mask", in, DeviceArray.Type.FLOAT);
+            case Eltwise e when e.op() == Eltwise.Op.MAX -> scratch(e, "argmax", in, DeviceArray.Type.INT);
+            case Scale sc when !sc.folded() && net.topsOf(l).get(0) == net.bottomsOf(l).get(0) ->
+                    scratch(sc, "x", in, DeviceArray.Type.FLOAT); // in place: the input, for the scale's gradient
             default -> { }
         }
     }
@@ -277,6 +320,7 @@ public final class CudaNet implements AutoCloseable {
                 KernelArgs.holds("input '" + in.get(i).name() + "'", "batch", inputs[i].length, in.get(i).count());
                 x(in.get(i)).upload(inputs[i], 0, in.get(i).count(), 0);
             }
+            net.beginPass(iter); // as Trainer.step: Dropout draws this iteration's masks
             double loss = forwardOnThread();
             backwardOnThread(1);
             solver.step(params(), iter);
@@ -320,6 +364,15 @@ public final class CudaNet implements AutoCloseable {
         return device.call(() -> {
             array(b, false).download(b.x(), 0, b.count(), 0);
             return b.x();
+        });
+    }
+
+    /** Blob {@code b}'s data (its diff with {@code gradient}), any blob of this net's layers, params included. */
+    float[] download(Blob b, boolean gradient) {
+        return device.call(() -> {
+            float[] out = new float[b.count()];
+            (gradient ? diff : data).get(b).download(out, 0, b.count(), 0);
+            return out;
         });
     }
 
@@ -406,13 +459,50 @@ public final class CudaNet implements AutoCloseable {
                 }
                 case Pooling p -> {
                     if (p.method() == Pooling.Method.MAX) {
-                        ops.maxPoolForward(p.geom(), p.planes(), x(bottom.get(0)), x(top.get(0)), masks.get(p));
+                        ops.maxPoolForward(p.geom(), p.planes(), x(bottom.get(0)), x(top.get(0)), scratch(p, "mask"));
                     } else {
                         ops.avePoolForward(p.geom(), p.planes(), x(bottom.get(0)), x(top.get(0)));
                     }
                 }
                 case ReLU r -> ops.activationForward(CudaOps.Activation.RELU, r.negativeSlope(), bottom.get(0).count(),
                         x(bottom.get(0)), x(top.get(0)));
+                case Sigmoid sg -> ops.activationForward(CudaOps.Activation.SIGMOID, 0f, bottom.get(0).count(),
+                        x(bottom.get(0)), x(top.get(0)));
+                case TanH th -> ops.activationForward(CudaOps.Activation.TANH, 0f, bottom.get(0).count(),
+                        x(bottom.get(0)), x(top.get(0)));
+                case BatchNorm bn -> batchNormForward(bn, bottom.get(0), top.get(0));
+                case Scale sc -> scaleForward(sc, bottom, top.get(0));
+                case Dropout d -> {
+                    int n = bottom.get(0).count();
+                    if (d.dropping()) {
+                        DeviceArray mask = scratch(d, "mask");
+                        mask.upload(d.nextMask(n), 0, n, 0);
+                        ops.mul(n, x(bottom.get(0)), mask, x(top.get(0)));
+                    } else if (top.get(0) != bottom.get(0)) {
+                        x(top.get(0)).copyFrom(x(bottom.get(0)), n);
+                    }
+                }
+                case Eltwise e -> eltwiseForward(e, bottom, top.get(0));
+                case Concat c -> {
+                    Blob y = top.get(0);
+                    int a = c.axisOf(y);
+                    long off = 0;
+                    for (Blob b : bottom) {
+                        ops.copyRows(y.count(0, a), b.count(a), x(b), 0, b.count(a), x(y), off, y.count(a));
+                        off += b.count(a);
+                    }
+                }
+                case Slice sl -> {
+                    Blob xb = bottom.get(0);
+                    int a = sl.axisOf(xb);
+                    long off = 0;
+                    for (Blob t : top) {
+                        ops.copyRows(xb.count(0, a), t.count(a), x(xb), off, xb.count(a), x(t), 0, t.count(a));
+                        off += t.count(a);
+                    }
+                }
+                case Flatten f -> x(top.get(0)).copyFrom(x(bottom.get(0)), bottom.get(0).count());
+                case Reshape r -> x(top.get(0)).copyFrom(x(bottom.get(0)), bottom.get(0).count());
                 case Split s -> {
                     for (Blob t : top) {
                         if (t != bottom.get(0)) {
@@ -430,10 +520,10 @@ public final class CudaNet implements AutoCloseable {
                     }
                 }
                 case SoftmaxWithLoss s -> {
-                    DeviceArray prob = probs.get(s);
+                    DeviceArray prob = scratch(s, "prob");
                     ops.softmaxForward(s.outer(), s.channels(), s.inner(), x(bottom.get(0)), prob);
                     CudaOps.LossSum sum = ops.softmaxLoss(s.outer(), s.channels(), s.inner(), prob, x(bottom.get(1)),
-                            s.ignoreLabel().isPresent(), s.ignoreLabel().orElse(0), lossScratches.get(s));
+                            s.ignoreLabel().isPresent(), s.ignoreLabel().orElse(0), scratch(s, "loss"));
                     double normalizer = s.normalization().normalizer((double) s.outer() * s.inner(), sum.valid(),
                             s.outer());
                     float value = (float) (sum.loss() / normalizer);
@@ -501,13 +591,61 @@ public final class CudaNet implements AutoCloseable {
                 }
                 case Pooling p -> {
                     if (p.method() == Pooling.Method.MAX) {
-                        ops.maxPoolBackward(p.geom(), p.planes(), dx(top.get(0)), masks.get(p), dx(bottom.get(0)));
+                        ops.maxPoolBackward(p.geom(), p.planes(), dx(top.get(0)), scratch(p, "mask"), dx(bottom.get(0)));
                     } else {
                         ops.avePoolBackward(p.geom(), p.planes(), dx(top.get(0)), dx(bottom.get(0)));
                     }
                 }
                 case ReLU r -> ops.activationBackward(CudaOps.Activation.RELU, r.negativeSlope(), bottom.get(0).count(),
                         x(bottom.get(0)), dx(top.get(0)), dx(bottom.get(0)));
+                case Sigmoid sg -> ops.activationBackward(CudaOps.Activation.SIGMOID, 0f, bottom.get(0).count(),
+                        x(top.get(0)), dx(top.get(0)), dx(bottom.get(0)));
+                case TanH th -> ops.activationBackward(CudaOps.Activation.TANH, 0f, bottom.get(0).count(),
+                        x(top.get(0)), dx(top.get(0)), dx(bottom.get(0)));
+                case BatchNorm bn -> batchNormBackward(bn, propagates(l, 0), bottom.get(0), top.get(0));
+                case Scale sc -> scaleBackward(sc, l, bottom, top.get(0));
+                case Dropout d -> {
+                    int n = bottom.get(0).count();
+                    if (propagates(l, 0) && d.dropping()) {
+                        ops.mul(n, dx(top.get(0)), scratch(d, "mask"), dx(bottom.get(0)));
+                    } else if (propagates(l, 0) && top.get(0) != bottom.get(0)) {
+                        dx(bottom.get(0)).copyFrom(dx(top.get(0)), n);
+                    }
+                }
+                case Eltwise e -> eltwiseBackward(e, l, bottom, top.get(0));
+                case Concat c -> {
+                    Blob y = top.get(0);
+                    int a = c.axisOf(y);
+                    long off = 0;
+                    for (int k = 0; k < bottom.size(); k++) {
+                        Blob b = bottom.get(k);
+                        if (propagates(l, k)) {
+                            ops.copyRows(y.count(0, a), b.count(a), dx(y), off, y.count(a), dx(b), 0, b.count(a));
+                        }
+                        off += b.count(a);
+                    }
+                }
+                case Slice sl -> {
+                    if (propagates(l, 0)) {
+                        Blob xb = bottom.get(0);
+                        int a = sl.axisOf(xb);
+                        long off = 0;
+                        for (Blob t : top) {
+                            ops.copyRows(xb.count(0, a), t.count(a), dx(t), 0, t.count(a), dx(xb), off, xb.count(a));
+                            off += t.count(a);
+                        }
+                    }
+                }
+                case Flatten f -> {
+                    if (propagates(l, 0)) {
+                        dx(bottom.get(0)).copyFrom(dx(top.get(0)), bottom.get(0).count());
+                    }
+                }
+                case Reshape r -> {
+                    if (propagates(l, 0)) {
+                        dx(bottom.get(0)).copyFrom(dx(top.get(0)), bottom.get(0).count());
+                    }
+                }
                 case Split s -> {
                     if (propagates(l, 0)) { // the gradients of every branch add up
                         Blob b = bottom.get(0);
@@ -522,7 +660,7 @@ public final class CudaNet implements AutoCloseable {
                         double normalizer = s.normalization().normalizer((double) s.outer() * s.inner(),
                                 lossValid.get(s), s.outer());
                         float scale = (float) (net.lossWeight(l, 0) * lossScale) / (float) normalizer;
-                        ops.softmaxLossBackward(s.outer(), s.channels(), s.inner(), probs.get(s), x(bottom.get(1)),
+                        ops.softmaxLossBackward(s.outer(), s.channels(), s.inner(), scratch(s, "prob"), x(bottom.get(1)),
                                 s.ignoreLabel().isPresent(), s.ignoreLabel().orElse(0), scale, dx(bottom.get(0)));
                     }
                 }
@@ -531,6 +669,119 @@ public final class CudaNet implements AutoCloseable {
             }
             if (profiling) {
                 backwardNanos[l] += mark() - t0;
+            }
+        }
+    }
+
+    // ---- the layers with more to them than one op ----
+
+    /** BatchNorm (with the Scale folded into it, if any): the batch's or the running statistics, then y. */
+    private void batchNormForward(BatchNorm bn, Blob bottom, Blob top) {
+        List<Blob> p = bn.params();
+        Scale a = bn.affine();
+        DeviceArray mean = scratch(bn, "mean"), invStd = scratch(bn, "invStd");
+        ops.batchNormStats(!bn.useGlobalStats(), bn.num(), bn.channels(), bn.spatial(), bn.movingAverageFraction(),
+                bn.eps(), x(bottom), x(p.get(0)), x(p.get(1)), x(p.get(2)), mean, invStd);
+        ops.batchNormForward(bn.num(), bn.channels(), bn.spatial(), x(bottom), mean, invStd,
+                a == null ? null : x(a.scaleParam()), a == null ? null : orNull(data, a.biasParam()),
+                scratch(bn, "xnorm"), x(top));
+    }
+
+    private void batchNormBackward(BatchNorm bn, boolean propagate, Blob bottom, Blob top) {
+        Scale a = bn.affine();
+        if (!propagate && a == null) {
+            return;
+        }
+        ops.batchNormBackward(bn.num(), bn.channels(), bn.spatial(), bn.useGlobalStats(), scratch(bn, "xnorm"),
+                dx(top), scratch(bn, "invStd"), a == null ? null : x(a.scaleParam()),
+                a == null ? null : dx(a.scaleParam()), a == null ? null : orNull(diff, a.biasParam()),
+                propagate ? dx(bottom) : null);
+    }
+
+    /** Scale; folded into the BatchNorm before it, it does nothing here. */
+    private void scaleForward(Scale sc, List<Blob> bottom, Blob top) {
+        if (sc.folded()) {
+            return;
+        }
+        Blob xb = bottom.get(0);
+        Blob s = bottom.size() > 1 ? bottom.get(1) : sc.scaleParam();
+        if (top == xb) {
+            scratch(sc, "x").copyFrom(x(xb), xb.count());
+        }
+        ops.scaleForward(sc.outer(), sc.dim(), sc.inner(), x(xb), x(s), orNull(data, sc.biasParam()), x(top));
+    }
+
+    private void scaleBackward(Scale sc, int l, List<Blob> bottom, Blob top) {
+        if (sc.folded()) {
+            return;
+        }
+        Blob xb = bottom.get(0);
+        boolean scaleIsBottom = bottom.size() > 1;
+        Blob s = scaleIsBottom ? bottom.get(1) : sc.scaleParam();
+        ops.scaleBackward(sc.outer(), sc.dim(), sc.inner(), top == xb ? scratch(sc, "x") : x(xb), dx(top), x(s),
+                !scaleIsBottom || propagates(l, 1) ? dx(s) : null, !scaleIsBottom, orNull(diff, sc.biasParam()),
+                propagates(l, 0) ? dx(xb) : null);
+    }
+
+    private static DeviceArray orNull(Map<Blob, DeviceArray> map, Blob b) {
+        return b == null ? null : map.get(b);
+    }
+
+    private void eltwiseForward(Eltwise e, List<Blob> bottom, Blob top) {
+        long n = top.count();
+        DeviceArray y = x(top);
+        switch (e.op()) {
+            case SUM -> {
+                ops.scaleCopy(n, e.coeff(0), x(bottom.get(0)), y);
+                for (int b = 1; b < bottom.size(); b++) {
+                    ops.axpyUnfused(n, e.coeff(b), x(bottom.get(b)), y);
+                }
+            }
+            case PROD -> {
+                y.copyFrom(x(bottom.get(0)), n);
+                for (int b = 1; b < bottom.size(); b++) {
+                    ops.mul(n, y, x(bottom.get(b)), y);
+                }
+            }
+            case MAX -> {
+                DeviceArray argmax = scratch(e, "argmax");
+                ops.eltwiseMaxFirst(n, x(bottom.get(0)), x(bottom.get(1)), y, argmax);
+                for (int b = 2; b < bottom.size(); b++) {
+                    ops.eltwiseMaxNext(n, x(bottom.get(b)), b, y, argmax);
+                }
+            }
+        }
+    }
+
+    private void eltwiseBackward(Eltwise e, int l, List<Blob> bottom, Blob top) {
+        long n = top.count();
+        for (int b = 0; b < bottom.size(); b++) {
+            if (!propagates(l, b)) {
+                continue;
+            }
+            DeviceArray db = dx(bottom.get(b));
+            switch (e.op()) {
+                case SUM -> ops.scaleCopy(n, e.coeff(b), dx(top), db);
+                case PROD -> {
+                    if (e.stableProdGrad()) { // the product of the others, in Caffe's order, then dy
+                        boolean first = true;
+                        for (int k = 0; k < bottom.size(); k++) {
+                            if (k == b) {
+                                continue;
+                            }
+                            if (first) {
+                                db.copyFrom(x(bottom.get(k)), n);
+                                first = false;
+                            } else {
+                                ops.mul(n, db, x(bottom.get(k)), db);
+                            }
+                        }
+                        ops.mul(n, db, dx(top), db);
+                    } else {
+                        ops.mulDiv(n, dx(top), x(top), x(bottom.get(b)), db);
+                    }
+                }
+                case MAX -> ops.eltwiseMaxBackward(n, b, scratch(e, "argmax"), dx(top), db);
             }
         }
     }
@@ -568,12 +819,8 @@ public final class CudaNet implements AutoCloseable {
             map.clear();
         }
         workspaces.values().forEach(CudaOps.ConvWorkspace::close);
-        masks.values().forEach(DeviceArray::close);
-        probs.values().forEach(DeviceArray::close);
-        lossScratches.values().forEach(DeviceArray::close);
+        scratch.values().forEach(DeviceArray::close);
         workspaces.clear();
-        masks.clear();
-        probs.clear();
-        lossScratches.clear();
+        scratch.clear();
     }
 }

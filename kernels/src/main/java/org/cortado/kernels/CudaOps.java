@@ -379,37 +379,163 @@ public final class CudaOps {
                 hasIgnore ? 1 : 0, ignoreLabel, scale, dx.base());
     }
 
-    // ---- BatchNorm: org.cortado.engine.layers.BatchNorm (TRAIN, no scale or shift) ----
+    // ---- BatchNorm and Scale: org.cortado.engine.layers.BatchNorm, layers.Scale ----
 
-    /**
-     * BatchNorm's TRAIN forward on {@code (n, c, s)}: per-channel mean and 1/sqrt(var + eps) into
-     * {@code mean} and {@code invStd}, the running sums updated with {@code fraction}, and the normalized
-     * {@code y}.
-     */
-    public void batchNormTrain(int n, int c, int s, float fraction, float eps, DeviceArray x, DeviceArray mean,
-                               DeviceArray invStd, DeviceArray meanSum, DeviceArray varSum, DeviceArray y) {
-        sameDevice(device, x, mean, invStd, meanSum, varSum, y);
-        long count = (long) n * c * s;
-        KernelArgs.holds("batch norm", "x", x.length(), count);
-        KernelArgs.holds("batch norm", "y", y.length(), count);
-        for (DeviceArray a : new DeviceArray[] {mean, invStd, meanSum, varSum}) {
-            KernelArgs.holds("batch norm", "channel statistics", a.length(), c);
+    private static void holdsAll(String op, String what, long n, DeviceArray... arrays) {
+        for (DeviceArray a : arrays) {
+            if (a != null) {
+                KernelArgs.holds(op, what, a.length(), n);
+            }
         }
-        device.launch("bn_train_stats", c, 1, 1, THREADS, n, c, s, x.base(), fraction, eps, mean.base(),
-                invStd.base(), meanSum.base(), varSum.base());
-        loop("bn_normalize", count, n, c, s, x.base(), mean.base(), invStd.base(), y.base());
     }
 
-    /** BatchNorm's TRAIN backward: {@code dx = (dy - mean_c(dy) - y * mean_c(dy * y)) * invStd[c]}. */
-    public void batchNormTrainBackward(int n, int c, int s, DeviceArray y, DeviceArray dy, DeviceArray invStd,
-                                       DeviceArray dx) {
-        sameDevice(device, y, dy, invStd, dx);
-        long count = (long) n * c * s;
-        KernelArgs.holds("batch norm backward", "y", y.length(), count);
-        KernelArgs.holds("batch norm backward", "dy", dy.length(), count);
-        KernelArgs.holds("batch norm backward", "dx", dx.length(), count);
-        KernelArgs.holds("batch norm backward", "invStd", invStd.length(), c);
-        device.launch("bn_backward", c, 1, 1, THREADS, n, c, s, y.base(), dy.base(), invStd.base(), dx.base());
+    /** An optional operand: its address, or the null pointer the kernel tests for. */
+    private static jcuda.driver.CUdeviceptr ptr(DeviceArray a) {
+        return a == null ? null : a.base();
+    }
+
+    /**
+     * BatchNorm's statistics on {@code (n, c, s)}: with {@code batch}, the batch's per-channel mean and
+     * 1/sqrt(var + eps) into {@code mean} and {@code invStd} and the running sums and {@code factor}
+     * updated with {@code fraction}; without, those from the running sums ({@code use_global_stats}).
+     */
+    public void batchNormStats(boolean batch, int n, int c, int s, float fraction, float eps, DeviceArray x,
+                               DeviceArray meanSum, DeviceArray varSum, DeviceArray factor, DeviceArray mean,
+                               DeviceArray invStd) {
+        sameDevice(device, x, meanSum, varSum, factor, mean, invStd);
+        holdsAll("batch norm", "channel statistics", c, meanSum, varSum, mean, invStd);
+        KernelArgs.holds("batch norm", "factor", factor.length(), 1);
+        if (batch) {
+            KernelArgs.holds("batch norm", "x", x.length(), (long) n * c * s);
+            device.launch("bn_train_stats", c, 1, 1, THREADS, n, c, s, x.base(), fraction, eps, mean.base(),
+                    invStd.base(), meanSum.base(), varSum.base(), factor.base());
+        } else {
+            loop("bn_global_stats", c, c, meanSum.base(), varSum.base(), factor.base(), eps, mean.base(), invStd.base());
+        }
+    }
+
+    /**
+     * BatchNorm's forward with the statistics of {@link #batchNormStats}: {@code xnorm = (x - mean) * invStd},
+     * and {@code y = xnorm}, or {@code gamma * xnorm + beta} with a folded Scale ({@code gamma} non-null,
+     * {@code beta} may be null). {@code y} may be {@code x}.
+     */
+    public void batchNormForward(int n, int c, int s, DeviceArray x, DeviceArray mean, DeviceArray invStd,
+                                 DeviceArray gamma, DeviceArray beta, DeviceArray xnorm, DeviceArray y) {
+        sameDevice(device, x, mean, invStd, gamma, beta, xnorm, y);
+        holdsAll("batch norm", "operand", (long) n * c * s, x, xnorm, y);
+        holdsAll("batch norm", "channel vector", c, mean, invStd, gamma, beta);
+        loop("bn_forward", (long) n * c * s, n, c, s, x.base(), mean.base(), invStd.base(), ptr(gamma), ptr(beta),
+                xnorm.base(), y.base());
+    }
+
+    /**
+     * BatchNorm's backward ({@code global}: with global statistics): {@code dx} (may be null, or {@code dy}),
+     * and with a folded Scale ({@code gamma} non-null) {@code dgamma += sum(dy * xnorm)},
+     * {@code dbeta += sum(dy)} ({@code dbeta} may be null).
+     */
+    public void batchNormBackward(int n, int c, int s, boolean global, DeviceArray xnorm, DeviceArray dy,
+                                  DeviceArray invStd, DeviceArray gamma, DeviceArray dgamma, DeviceArray dbeta,
+                                  DeviceArray dx) {
+        sameDevice(device, xnorm, dy, invStd, gamma, dgamma, dbeta, dx);
+        holdsAll("batch norm backward", "operand", (long) n * c * s, xnorm, dy, dx);
+        holdsAll("batch norm backward", "channel vector", c, invStd, gamma, dgamma, dbeta);
+        if ((gamma == null) != (dgamma == null)) {
+            throw new IllegalArgumentException("batch norm backward: gamma and dgamma go together");
+        }
+        device.launch("bn_backward", c, 1, 1, THREADS, n, c, s, xnorm.base(), dy.base(), invStd.base(), global ? 1 : 0,
+                ptr(gamma), ptr(dgamma), ptr(dbeta), ptr(dx));
+    }
+
+    /** Scale.forward on {@code (outer, dim, inner)}: {@code y = x * s[d] (+ b[d])}; {@code b} may be null, {@code y} may be {@code x}. */
+    public void scaleForward(int outer, int dim, int inner, DeviceArray x, DeviceArray s, DeviceArray b,
+                             DeviceArray y) {
+        sameDevice(device, x, s, b, y);
+        holdsAll("scale", "operand", (long) outer * dim * inner, x, y);
+        holdsAll("scale", "scale vector", dim, s, b);
+        loop("scale_forward", (long) outer * dim * inner, outer, dim, inner, x.base(), s.base(), ptr(b), y.base());
+    }
+
+    /**
+     * Scale.backward: {@code db += sum(dy)}, {@code ds += sum(dy * x)} ({@code ds =} when not
+     * {@code accumulate}: the scale is a bottom), {@code dx = dy * s[d]}; {@code db}, {@code ds} and
+     * {@code dx} may be null, {@code dx} may be {@code dy}.
+     */
+    public void scaleBackward(int outer, int dim, int inner, DeviceArray x, DeviceArray dy, DeviceArray s,
+                              DeviceArray ds, boolean accumulate, DeviceArray db, DeviceArray dx) {
+        sameDevice(device, x, dy, s, ds, db, dx);
+        holdsAll("scale backward", "operand", (long) outer * dim * inner, x, dy, dx);
+        holdsAll("scale backward", "scale vector", dim, s, ds, db);
+        device.launch("scale_backward", dim, 1, 1, THREADS, outer, dim, inner, x.base(), dy.base(), s.base(), ptr(ds),
+                accumulate ? 1 : 0, ptr(db), ptr(dx));
+    }
+
+    // ---- Eltwise, Dropout, Concat and Slice: org.cortado.engine.layers.Eltwise, Dropout, Concat, Slice ----
+
+    /** {@code out = a * b} element by element ({@code out} may be {@code a} or {@code b}): Dropout's mask, Eltwise PROD. */
+    public void mul(long n, DeviceArray a, DeviceArray b, DeviceArray out) {
+        sameDevice(device, a, b, out);
+        holdsAll("mul", "operand", n, a, b, out);
+        loop("mul", n, n, a.base(), b.base(), out.base());
+    }
+
+    /** {@code y = a * x} ({@code y} may be {@code x}): Eltwise SUM's gradient. */
+    public void scaleCopy(long n, float a, DeviceArray x, DeviceArray y) {
+        sameDevice(device, x, y);
+        holdsAll("scale copy", "operand", n, x, y);
+        loop("scale_copy", n, n, a, x.base(), y.base());
+    }
+
+    /** {@code y += a * x} rounded as the CPU's loop (the product, then the sum): Eltwise SUM. */
+    public void axpyUnfused(long n, float a, DeviceArray x, DeviceArray y) {
+        sameDevice(device, x, y);
+        holdsAll("axpy", "operand", n, x, y);
+        loop("axpy_unfused", n, n, a, x.base(), y.base());
+    }
+
+    /** {@code dx = dy * y / x}: Eltwise PROD's gradient without {@code stable_prod_grad}. */
+    public void mulDiv(long n, DeviceArray dy, DeviceArray y, DeviceArray x, DeviceArray dx) {
+        sameDevice(device, dy, y, x, dx);
+        holdsAll("mul div", "operand", n, dy, y, x, dx);
+        loop("mul_div", n, n, dy.base(), y.base(), x.base(), dx.base());
+    }
+
+    /**
+     * Eltwise MAX, forward: {@code y = max(x0, x1)} (a tie goes to bottom 1, as in Caffe) with the winner in
+     * {@code argmax} (an int array); then {@link #eltwiseMaxNext} for each further bottom.
+     */
+    public void eltwiseMaxFirst(long n, DeviceArray x0, DeviceArray x1, DeviceArray y, DeviceArray argmax) {
+        sameDevice(device, x0, x1, y, argmax);
+        holdsAll("eltwise max", "operand", n, x0, x1, y, argmax);
+        loop("eltwise_max_first", n, n, x0.base(), x1.base(), y.base(), argmax.base());
+    }
+
+    /** Eltwise MAX, bottom {@code b >= 2}: takes over where strictly greater. */
+    public void eltwiseMaxNext(long n, DeviceArray x, int b, DeviceArray y, DeviceArray argmax) {
+        sameDevice(device, x, y, argmax);
+        holdsAll("eltwise max", "operand", n, x, y, argmax);
+        loop("eltwise_max_next", n, n, x.base(), b, y.base(), argmax.base());
+    }
+
+    /** Eltwise MAX's gradient for bottom {@code b}: {@code dy} where it won, else 0. */
+    public void eltwiseMaxBackward(long n, int b, DeviceArray argmax, DeviceArray dy, DeviceArray dx) {
+        sameDevice(device, argmax, dy, dx);
+        holdsAll("eltwise max backward", "operand", n, argmax, dy, dx);
+        loop("eltwise_max_backward", n, n, b, argmax.base(), dy.base(), dx.base());
+    }
+
+    /**
+     * Copies {@code rows} rows of {@code width} values: row {@code r} from {@code src} at
+     * {@code srcOff + r * srcStride} to {@code dst} at {@code dstOff + r * dstStride} (Concat, Slice).
+     */
+    public void copyRows(long rows, long width, DeviceArray src, long srcOff, long srcStride, DeviceArray dst,
+                         long dstOff, long dstStride) {
+        sameDevice(device, src, dst);
+        if (rows == 0 || width == 0) {
+            return;
+        }
+        KernelArgs.range("copy rows", (rows - 1) * srcStride + width, srcOff, src.length());
+        KernelArgs.range("copy rows", (rows - 1) * dstStride + width, dstOff, dst.length());
+        loop("copy_rows", rows * width, rows, width, src.at(srcOff), srcStride, dst.at(dstOff), dstStride);
     }
 
     // ---- reductions and element-wise: org.cortado.engine.ops.Elementwise ----

@@ -9,7 +9,10 @@ import java.util.List;
 import java.util.Map;
 import org.cortado.engine.ConfigException;
 import org.cortado.engine.config.CortadoConfig;
+import org.cortado.engine.config.Json;
 import org.cortado.engine.net.Net;
+import org.cortado.engine.net.Phase;
+import org.cortado.engine.ops.Parallel;
 import org.cortado.engine.tensor.Tensor;
 import org.cortado.engine.train.Benchmark;
 import org.cortado.engine.train.Trainer;
@@ -79,15 +82,43 @@ class CudaNetTest {
         trainsLikeTheCpu("cifar10-quick.json", 8, 4);
     }
 
+    /** BatchNorm with its Scale folded in, Dropout (the CPU's masks, step by step), batch statistics moving. */
+    @Test
+    void aBatchNormNetWithDropoutTrainsOnTheGpuAsOnTheCpu() {
+        trainsLikeTheCpu("fashion-mnist-bn.json", 8, 3);
+    }
+
+    /** Residual blocks: Eltwise SUM over a BatchNorm branch and a shortcut. */
+    @Test
+    void resnetSmallTrainsOnTheGpuAsOnTheCpu() {
+        trainsLikeTheCpu("resnet-small.json", 4, 3);
+    }
+
+    /** Squeeze-and-excitation: global average pooling, Sigmoid, a Scale by a second bottom along axis 0. */
+    @Test
+    void seResnetSmallTrainsOnTheGpuAsOnTheCpu() {
+        trainsLikeTheCpu("se-resnet-small.json", 4, 3);
+    }
+
+    /** Inception modules: Concat of four branches, Dropout. */
+    @Test
+    void inceptionTrainsOnTheGpuAsOnTheCpu() {
+        trainsLikeTheCpu("inception.json", 4, 3);
+    }
+
     /** Checked before the GPU is touched, so this runs without one too. */
     @Test
     void aLayerWithoutAGpuPathIsNamed() {
-        CortadoConfig config = CortadoConfig.load(Path.of("../conf/fashion-mnist-bn.json"));
-        try (Trainer t = new Trainer(config)) {
-            ConfigException e = assertThrows(ConfigException.class,
-                    () -> CudaNet.open(device, t.trainNet(), CudaOps.Precision.F32));
-            assertEquals("layer 'bn_conv1' of type BatchNorm has no CUDA implementation yet (on the GPU: Accuracy, "
-                    + "Convolution, InnerProduct, Input, Pooling, ReLU, SoftmaxWithLoss, Split)", e.getMessage());
+        ConfigException e;
+        try (Parallel par = new Parallel(1)) {
+            Net net = Net.build(Json.parse("{\"name\": \"t\", \"layers\": ["
+                    + "{\"name\": \"in\", \"type\": \"Input\", \"top\": \"x\", \"shape\": [{\"dim\": [2, 8, 4, 4]}]},"
+                    + "{\"name\": \"norm1\", \"type\": \"LRN\", \"bottom\": \"x\", \"top\": \"y\"}]}", "test net"),
+                    Phase.TRAIN, par, 1);
+            e = assertThrows(ConfigException.class, () -> CudaNet.open(device, net, CudaOps.Precision.F32));
         }
+        assertEquals("layer 'norm1' of type LRN has no CUDA implementation yet (on the GPU: Accuracy, BatchNorm, Concat, "
+                + "Convolution, Dropout, Eltwise, Flatten, InnerProduct, Input, Pooling, ReLU, Reshape, Scale, Sigmoid, "
+                + "Slice, SoftmaxWithLoss, Split, TanH)", e.getMessage());
     }
 }

@@ -436,30 +436,81 @@ class CudaOpsTest {
             x[i] = x[i] * 3 + 1.5f;
         }
         float[] dy = random(count);
-        float[] meanSum0 = random(c), varSum0 = {0.5f, 1f, 2f};
+        float[] meanSum0 = random(c), varSum0 = {0.5f, 1f, 2f}, factor0 = {2.5f};
         Layer bn = net.layers().get(1);
         System.arraycopy(x, 0, net.blob("x").x(), 0, count);
         System.arraycopy(meanSum0, 0, bn.params().get(0).x(), 0, c);
         System.arraycopy(varSum0, 0, bn.params().get(1).x(), 0, c);
+        bn.params().get(2).x()[0] = factor0[0];
         net.forward();
         System.arraycopy(dy, 0, net.blob("y").dx(), 0, count);
         backward(net, 1);
         float[] y = net.blob("y").x().clone(), dx = net.blob("x").diff().toArray();
         float[] meanSum = bn.params().get(0).x().clone(), varSum = bn.params().get(1).x().clone();
+        float[] factor = bn.params().get(2).x().clone();
         float[][] got = gpu(() -> {
             try (DeviceArray dX = device.upload(x); DeviceArray mean = device.floats(c).poison();
                  DeviceArray is = device.floats(c).poison(); DeviceArray ms = device.upload(meanSum0);
-                 DeviceArray vs = device.upload(varSum0); DeviceArray dY = device.floats(count).poison();
+                 DeviceArray vs = device.upload(varSum0); DeviceArray f = device.upload(factor0);
+                 DeviceArray xn = device.floats(count).poison(); DeviceArray dY = device.floats(count).poison();
                  DeviceArray dDy = device.upload(dy); DeviceArray dDx = device.floats(count).poison()) {
-                ops.batchNormTrain(n, c, s, 0.999f, 1e-5f, dX, mean, is, ms, vs, dY);
-                ops.batchNormTrainBackward(n, c, s, dY, dDy, is, dDx);
-                return new float[][] {dY.download(), ms.download(), vs.download(), dDx.download()};
+                ops.batchNormStats(true, n, c, s, 0.999f, 1e-5f, dX, ms, vs, f, mean, is);
+                ops.batchNormForward(n, c, s, dX, mean, is, null, null, xn, dY);
+                ops.batchNormBackward(n, c, s, false, xn, dDy, is, null, null, null, dDx);
+                return new float[][] {dY.download(), ms.download(), vs.download(), f.download(), dDx.download()};
             }
         });
         assertClose("bn y", y, got[0], F32);
         assertClose("bn mean sum", meanSum, got[1], F32);
         assertClose("bn var sum", varSum, got[2], F32);
-        assertClose("bn dx", dx, got[3], F32);
+        assertClose("bn factor", factor, got[3], F32);
+        assertClose("bn dx", dx, got[4], F32);
+    }
+
+    /** Global statistics with an affine part, against the layer's own forward and backward with its Scale folded in. */
+    @Test
+    void batchNormWithGlobalStatsAndAFoldedScaleMatchesTheLayers() {
+        int n = 2, c = 4, s = 9, count = n * c * s;
+        Net net = net("[{\"dim\": [2, 4, 3, 3]}]", "[\"x\"]",
+                "{\"name\": \"bn\", \"type\": \"BatchNorm\", \"bottom\": \"x\", \"top\": \"x\", "
+                        + "\"use_global_stats\": true}, {\"name\": \"sc\", \"type\": \"Scale\", \"bottom\": \"x\", "
+                        + "\"top\": \"x\", \"bias_term\": true}");
+        assertEquals(java.util.Set.of("sc"), net.foldedLayers());
+        float[] x = random(count), dy = random(count), meanSum0 = random(c), varSum0 = {0.5f, 1f, 2f, 4f};
+        float[] gamma = random(c), beta = random(c);
+        Layer bn = net.layers().get(1), sc = net.layers().get(2);
+        System.arraycopy(x, 0, net.blob("x").x(), 0, count);
+        System.arraycopy(meanSum0, 0, bn.params().get(0).x(), 0, c);
+        System.arraycopy(varSum0, 0, bn.params().get(1).x(), 0, c);
+        bn.params().get(2).x()[0] = 3f;
+        System.arraycopy(gamma, 0, sc.params().get(0).x(), 0, c);
+        System.arraycopy(beta, 0, sc.params().get(1).x(), 0, c);
+        net.forward();
+        float[] y = net.blob("x").x().clone();
+        System.arraycopy(dy, 0, net.blob("x").dx(), 0, count);
+        backward(net, 1);
+        float[] dx = net.blob("x").diff().toArray(), dgamma = sc.params().get(0).diff().toArray();
+        float[] dbeta = sc.params().get(1).diff().toArray();
+        float[][] got = gpu(() -> {
+            try (DeviceArray dX = device.upload(x); DeviceArray mean = device.floats(c).poison();
+                 DeviceArray is = device.floats(c).poison(); DeviceArray ms = device.upload(meanSum0);
+                 DeviceArray vs = device.upload(varSum0); DeviceArray f = device.upload(new float[] {3f});
+                 DeviceArray g = device.upload(gamma); DeviceArray b = device.upload(beta);
+                 DeviceArray dg = device.floats(c); DeviceArray db = device.floats(c);
+                 DeviceArray xn = device.floats(count).poison(); DeviceArray d = device.upload(dy)) {
+                ops.fill(c, 0f, dg);
+                ops.fill(c, 0f, db);
+                ops.batchNormStats(false, n, c, s, 0.999f, 1e-5f, dX, ms, vs, f, mean, is);
+                ops.batchNormForward(n, c, s, dX, mean, is, g, b, xn, dX); // in place
+                float[] out = dX.download();
+                ops.batchNormBackward(n, c, s, true, xn, d, is, g, dg, db, d); // in place
+                return new float[][] {out, d.download(), dg.download(), db.download()};
+            }
+        });
+        assertClose("bn+scale y", y, got[0], F32);
+        assertClose("bn+scale dx", dx, got[1], F32);
+        assertClose("bn+scale dgamma", dgamma, got[2], F32);
+        assertClose("bn+scale dbeta", dbeta, got[3], F32);
     }
 
     // ---- reductions and element-wise ----

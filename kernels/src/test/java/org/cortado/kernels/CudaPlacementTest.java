@@ -53,9 +53,9 @@ class CudaPlacementTest {
 
     @Test
     void cudaForALayerWithoutAGpuPathNamesTheLayer() {
-        ConfigException e = assertThrows(ConfigException.class, () -> decide("fashion-mnist-bn.json", CUDA, ONE_H100));
-        assertTrue(e.getMessage().startsWith("pipeline.device is \"cuda:0\", but layer 'bn_conv1' of type BatchNorm has no "
-                + "CUDA implementation yet"), e.getMessage());
+        ConfigException e = assertThrows(ConfigException.class, () -> decide("alexnet.json", CUDA, ONE_H100));
+        assertTrue(e.getMessage().startsWith("pipeline.device is \"cuda:0\", but layer 'norm1' of type LRN has no CUDA "
+                + "implementation yet"), e.getMessage());
         assertTrue(e.getMessage().endsWith("Train this net on the CPU (\"device\": \"cpu\")"), e.getMessage());
     }
 
@@ -72,10 +72,10 @@ class CudaPlacementTest {
         assertFalse(none.onGpu());
         assertEquals("pipeline.device \"auto\": training on the CPU (" + NO_DRIVER.reason() + ")", none.note());
 
-        CudaPlacement.Decision bn = decide("fashion-mnist-bn.json", AUTO, ONE_H100);
+        CudaPlacement.Decision bn = decide("alexnet.json", AUTO, ONE_H100);
         assertFalse(bn.onGpu());
         assertTrue(bn.note().startsWith("pipeline.device \"auto\": training on the CPU, the GPU NVIDIA H100 80GB HBM3 is "
-                + "there but layer 'bn_conv1' of type BatchNorm"), bn.note());
+                + "there but layer 'norm1' of type LRN"), bn.note());
 
         CudaPlacement.Decision gpu = decide("lenet-fashion-mnist.json", AUTO, ONE_H100);
         assertEquals(0, gpu.gpu());

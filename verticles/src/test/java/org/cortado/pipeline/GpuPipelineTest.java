@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.cortado.engine.config.CortadoConfig;
+import org.cortado.engine.config.Json;
 import org.cortado.engine.tensor.Tensor;
 import org.cortado.engine.train.RunFolder;
 import org.cortado.kernels.Cuda;
@@ -71,8 +72,15 @@ class GpuPipelineTest {
     }
 
     private static void trainsAsTheCpu(String solver, String pipeline, boolean bigBatch, String name) throws Exception {
+        trainsAsTheCpu(solver, pipeline, bigBatch, name, json -> json);
+    }
+
+    /** {@code edit} changes the text of the test config (its net) first. */
+    private static void trainsAsTheCpu(String solver, String pipeline, boolean bigBatch, String name,
+                                       java.util.function.UnaryOperator<String> edit) throws Exception {
         assumeGpu();
-        CortadoConfig config = PipelineTesting.config(dir.resolve("data"), solver, onGpu(pipeline), bigBatch);
+        CortadoConfig config = CortadoConfig.from(Json.parse(edit.apply(PipelineTesting.configJson(dir.resolve("data"),
+                solver, onGpu(pipeline), bigBatch)), "test config"), "test config", "tiny");
         Run r = run(config, name, null);
         assertEquals(config.schedule().maxIter(), r.result().iter());
         assertTrue(r.log().stream().anyMatch(l -> l.startsWith("training on GPU 0")), () -> "log: " + r.log());
@@ -98,6 +106,22 @@ class GpuPipelineTest {
             {"type": "Adam", "base_lr": 0.01, "momentum": 0.9, "momentum2": 0.999, "lr_policy": "fixed",
              "iter_size": 2, "max_iter": 8, "clip_gradients": 1.0}""";
         trainsAsTheCpu(adam, "{\"threads\": 2, \"stages\": [\"ip1\"], \"micro_batches\": 2}", true, "gpu-adam");
+    }
+
+    /**
+     * BatchNorm (its Scale folded in) and Dropout, in two stages: the batch statistics, the running sums and
+     * the masks as on the CPU (one micro-batch: a micro-batch's statistics and masks are its own).
+     */
+    @Test
+    void aBatchNormAndDropoutNetInTwoStagesOnTheGpuTrainsAsTheCpu() throws Exception {
+        trainsAsTheCpu(SGD.formatted(12), "{\"threads\": 2, \"stages\": [\"ip1\"]}", false, "gpu-bn", json -> json
+                .replace("{\"name\": \"relu1\"", """
+                        {"name": "bn1", "type": "BatchNorm", "bottom": "conv1", "top": "conv1"},
+                        {"name": "scale1", "type": "Scale", "bottom": "conv1", "top": "conv1", "bias_term": true},
+                        {"name": "relu1\"""")
+                .replace("{\"name\": \"ip2\"", """
+                        {"name": "drop", "type": "Dropout", "bottom": "ip1", "top": "ip1", "dropout_ratio": 0.3},
+                        {"name": "ip2\""""));
     }
 
     /** The snapshot brings the GPU's weights and solver history down; a resumed GPU run continues exactly. */

@@ -290,6 +290,37 @@ public final class BatchNorm extends Layer {
         }
     }
 
+    /** Whether this layer normalizes with the running statistics (TEST, or {@code use_global_stats}) rather than the batch's. */
+    public boolean useGlobalStats() {
+        return useGlobalStats;
+    }
+
+    public float movingAverageFraction() {
+        return movingAverageFraction;
+    }
+
+    public float eps() {
+        return eps;
+    }
+
+    /** The shape seen as {@code (N, C, S)}: N, C and S of the last reshape. */
+    public int num() {
+        return num;
+    }
+
+    public int channels() {
+        return channels;
+    }
+
+    public int spatial() {
+        return spatial;
+    }
+
+    /** The Scale folded into this layer ({@link #fold}), or null. */
+    public Scale affine() {
+        return affine;
+    }
+
     @Override
     public boolean isStatistic(int i) {
         return true;

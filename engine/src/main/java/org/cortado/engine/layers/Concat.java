@@ -56,6 +56,11 @@ public final class Concat extends Layer {
         top.get(0).reshape(out);
     }
 
+    /** The axis the bottoms are joined along, for a top of {@code y}'s rank. */
+    public int axisOf(Blob y) {
+        return axis("axis", y, axisParam);
+    }
+
     @Override
     public void forward(List<Blob> bottom, List<Blob> top) {
         Blob y = top.get(0);

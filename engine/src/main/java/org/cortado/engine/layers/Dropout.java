@@ -83,13 +83,31 @@ public final class Dropout extends Layer {
             }
             return;
         }
+        nextMask(n);
+        for (int i = 0; i < n; i++) {
+            y[i] = x[i] * mask[i];
+        }
+    }
+
+    /**
+     * Draws the next TRAIN mask of {@code n} elements from the current stream (0 for a dropped element,
+     * {@code 1 / (1 - ratio)} for a kept one) and returns it (its first {@code n} values); backward uses
+     * it. A GPU forward draws its mask here too, so it drops exactly what the CPU would.
+     */
+    public float[] nextMask(int n) {
+        if (mask.length < n) {
+            mask = new float[n];
+        }
         // Drawn serially: the mask is a function of the stream alone, whatever the thread count.
         for (int i = 0; i < n; i++) {
             mask[i] = rng.nextFloat() >= ratio ? scale : 0f;
         }
-        for (int i = 0; i < n; i++) {
-            y[i] = x[i] * mask[i];
-        }
+        return mask;
+    }
+
+    /** Whether this layer drops (the TRAIN phase) or passes its input through (TEST). */
+    public boolean dropping() {
+        return training();
     }
 
     @Override

@@ -58,6 +58,19 @@ public final class Eltwise extends Layer {
         }
     }
 
+    public Op op() {
+        return op;
+    }
+
+    /** The SUM coefficient of bottom {@code b} (1 when none are given). */
+    public float coeff(int b) {
+        return c(b);
+    }
+
+    public boolean stableProdGrad() {
+        return stableProdGrad;
+    }
+
     private float c(int b) {
         return coeff.length == 0 ? 1f : (float) coeff[b];
     }

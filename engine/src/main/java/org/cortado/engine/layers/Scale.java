@@ -203,8 +203,31 @@ public final class Scale extends Layer {
         xCopy = new float[0];
     }
 
-    boolean folded() {
+    /** Whether the BatchNorm before this layer does its work ({@link BatchNorm#fold}); then this layer's forward and backward do nothing. */
+    public boolean folded() {
         return folded;
+    }
+
+    /** The scale's learnable blob (null when the scale is bottom 1) and the bias's (null without {@code bias_term}). */
+    public Blob scaleParam() {
+        return params().isEmpty() || biasIndex == 0 ? null : param(0);
+    }
+
+    public Blob biasParam() {
+        return biasTerm ? param(biasIndex) : null;
+    }
+
+    /** The bottom seen as {@code (outer, dim, inner)} around the scale's axes, as of the last reshape. */
+    public int outer() {
+        return outer;
+    }
+
+    public int dim() {
+        return dim;
+    }
+
+    public int inner() {
+        return inner;
     }
 
     /** The per-channel scale, its diff, and the bias and its diff (null without bias_term). */

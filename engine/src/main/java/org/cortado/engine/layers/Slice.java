@@ -82,6 +82,11 @@ public final class Slice extends Layer {
         }
     }
 
+    /** The axis the bottom is cut along. */
+    public int axisOf(Blob x) {
+        return axis("axis", x, axisParam);
+    }
+
     @Override
     public void forward(List<Blob> bottom, List<Blob> top) {
         copy(bottom.get(0), top, true);

@@ -1,0 +1,184 @@
+package org.cortado.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.cortado.engine.config.Json;
+import org.cortado.engine.layers.BatchNorm;
+import org.cortado.engine.layers.Layer;
+import org.cortado.engine.net.Net;
+import org.cortado.engine.net.Phase;
+import org.cortado.engine.ops.Parallel;
+import org.cortado.engine.tensor.Blob;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The layers of {@link CudaNet} that the shipped configs do not all exercise, each in a small net run
+ * forward and backward once on the CPU and once on the GPU from the same random params and inputs:
+ * the loss, every blob's values, every gradient the net propagates and every param's gradient (and
+ * BatchNorm's running statistics) compared, 1e-4 relative to the largest value.
+ */
+class CudaLayersTest {
+    private static final float TOL = 1e-4f;
+    private static CudaDevice device;
+    private static Parallel par;
+
+    @BeforeAll
+    static void open() {
+        device = Gpu.openOrNull();
+        par = new Parallel(2);
+    }
+
+    @AfterAll
+    static void close() {
+        if (device != null) {
+            device.close();
+        }
+        par.close();
+    }
+
+    /** {@code layers} read "data" (4, 6, 5, 5) and end in a blob "out"; an InnerProduct and a softmax loss follow. */
+    private static Net build(String layers, Phase phase) {
+        return Net.build(Json.parse("{\"name\": \"t\", \"layers\": ["
+                + "{\"name\": \"in\", \"type\": \"Input\", \"top\": [\"data\", \"label\"], \"shape\": [{\"dim\": [4, 6, 5, 5]}, {\"dim\": [4]}]},"
+                + layers + ","
+                + "{\"name\": \"ip\", \"type\": \"InnerProduct\", \"bottom\": \"out\", \"top\": \"ip\", \"num_output\": 5,"
+                + " \"weight_filler\": {\"type\": \"xavier\"}},"
+                + "{\"name\": \"loss\", \"type\": \"SoftmaxWithLoss\", \"bottom\": [\"ip\", \"label\"], \"top\": \"loss\"}]}",
+                "test net"), phase, par, 7);
+    }
+
+    /** The same random values into both nets' params; BatchNorm's variance sums positive and its factor 2. */
+    private static void randomizeParams(Net net) {
+        for (int l = 0; l < net.layers().size(); l++) {
+            Layer layer = net.layers().get(l);
+            for (int i = 0; i < layer.params().size(); i++) {
+                float[] x = layer.params().get(i).x();
+                SplittableRandom rng = new SplittableRandom(100L * l + i);
+                for (int k = 0; k < layer.params().get(i).count(); k++) {
+                    x[k] = (float) rng.nextDouble(-1, 1);
+                    if (layer instanceof BatchNorm && i == 1) {
+                        x[k] = Math.abs(x[k]) + 0.5f;
+                    } else if (layer instanceof BatchNorm && i == 2) {
+                        x[k] = 2f;
+                    }
+                }
+            }
+        }
+    }
+
+    private static void matchesTheCpu(String layers, Phase phase, long pass) {
+        Gpu.assumeOpen(device);
+        Net cpu = build(layers, phase);
+        Net onGpu = build(layers, phase);
+        randomizeParams(cpu);
+        randomizeParams(onGpu);
+        SplittableRandom rng = new SplittableRandom(3);
+        float[] data = new float[cpu.blob("data").count()];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = (float) rng.nextDouble(-2, 2);
+        }
+        float[] label = {0, 3, 1, 4};
+        System.arraycopy(data, 0, cpu.blob("data").x(), 0, data.length);
+        System.arraycopy(label, 0, cpu.blob("label").x(), 0, label.length);
+        boolean train = phase == Phase.TRAIN;
+        cpu.beginPass(pass);
+        double cpuLoss = cpu.forward();
+        if (train) {
+            cpu.backward();
+        }
+        onGpu.beginPass(pass);
+        try (CudaNet gpu = CudaNet.open(device, onGpu, CudaOps.Precision.F32)) {
+            gpu.upload("data", false, data, data.length);
+            gpu.upload("label", false, label, label.length);
+            double gpuLoss = gpu.forward();
+            if (train) {
+                gpu.backward(1);
+            }
+            assertEquals(cpuLoss, gpuLoss, TOL * Math.max(1, Math.abs(cpuLoss)), "loss");
+            List<String> checked = new ArrayList<>();
+            for (int l = 0; l < cpu.layers().size(); l++) {
+                String layer = cpu.layers().get(l).name();
+                for (int t = 0; t < cpu.topsOf(l).size(); t++) {
+                    Blob a = cpu.topsOf(l).get(t);
+                    CudaOpsTest.assertClose(layer + " top '" + a.name() + "'", a.data().toArray(),
+                            gpu.download(onGpu.topsOf(l).get(t), false), TOL);
+                }
+                for (int b = 0; train && b < cpu.bottomsOf(l).size(); b++) {
+                    if (cpu.needsBackward(l) && cpu.propagatesDown(l, b)) {
+                        Blob a = cpu.bottomsOf(l).get(b);
+                        CudaOpsTest.assertClose(layer + " gradient of '" + a.name() + "'", a.diff().toArray(),
+                                gpu.download(onGpu.bottomsOf(l).get(b), true), TOL);
+                    }
+                }
+                List<Blob> pa = cpu.layers().get(l).params(), pb = onGpu.layers().get(l).params();
+                for (int i = 0; i < pa.size(); i++) {
+                    CudaOpsTest.assertClose(layer + " param " + i, pa.get(i).data().toArray(), gpu.download(pb.get(i), false),
+                            TOL);
+                    if (train) {
+                        CudaOpsTest.assertClose(layer + " param " + i + " gradient", pa.get(i).diff().toArray(),
+                                gpu.download(pb.get(i), true), TOL);
+                    }
+                }
+                checked.add(layer);
+            }
+            assertEquals(cpu.layers().size(), checked.size());
+        }
+    }
+
+    /** Scale (learned, with bias, not in place), Slice, Eltwise PROD (both gradients) / MAX over 3 / SUM with coefficients, TanH, Concat, Flatten. */
+    @Test
+    void eltwiseSliceConcatAndScaleMatchTheCpu() {
+        matchesTheCpu("""
+                {"name": "sc", "type": "Scale", "bottom": "data", "top": "d", "bias_term": true},
+                {"name": "slice", "type": "Slice", "bottom": "d", "top": ["a", "b", "c"], "slice_point": [2, 4]},
+                {"name": "prod", "type": "Eltwise", "bottom": ["a", "b"], "top": "p", "operation": "PROD"},
+                {"name": "max", "type": "Eltwise", "bottom": ["a", "b", "c"], "top": "m", "operation": "MAX"},
+                {"name": "fastprod", "type": "Eltwise", "bottom": ["b", "c"], "top": "q", "operation": "PROD", "stable_prod_grad": false},
+                {"name": "sum", "type": "Eltwise", "bottom": ["p", "m", "q"], "top": "s", "coeff": [0.5, -2, 1]},
+                {"name": "tanh", "type": "TanH", "bottom": "s", "top": "s"},
+                {"name": "cat", "type": "Concat", "bottom": ["s", "a"], "top": "cat"},
+                {"name": "flat", "type": "Flatten", "bottom": "cat", "top": "out"}""", Phase.TRAIN, 0);
+    }
+
+    /** BatchNorm with batch statistics, not in place; a Scale in place after a ReLU (not folded); BatchNorm on global statistics; Reshape. */
+    @Test
+    void batchNormScaleAndReshapeMatchTheCpu() {
+        matchesTheCpu("""
+                {"name": "conv", "type": "Convolution", "bottom": "data", "top": "c", "num_output": 4, "kernel_size": 3,
+                 "weight_filler": {"type": "xavier"}},
+                {"name": "bn", "type": "BatchNorm", "bottom": "c", "top": "n"},
+                {"name": "relu", "type": "ReLU", "bottom": "n", "top": "n"},
+                {"name": "sc", "type": "Scale", "bottom": "n", "top": "n", "bias_term": true},
+                {"name": "bn_global", "type": "BatchNorm", "bottom": "n", "top": "g", "use_global_stats": true},
+                {"name": "reshape", "type": "Reshape", "bottom": "g", "top": "out", "shape": {"dim": [0, -1]}}""",
+                Phase.TRAIN, 0);
+    }
+
+    /** Sigmoid and Dropout in place (the CPU's mask for pass 3), then a BatchNorm with its Scale folded in. */
+    @Test
+    void sigmoidDropoutAndAFoldedBatchNormMatchTheCpu() {
+        matchesTheCpu("""
+                {"name": "fc", "type": "InnerProduct", "bottom": "data", "top": "h", "num_output": 12},
+                {"name": "sig", "type": "Sigmoid", "bottom": "h", "top": "hs"},
+                {"name": "drop", "type": "Dropout", "bottom": "hs", "top": "hs", "dropout_ratio": 0.3},
+                {"name": "bn", "type": "BatchNorm", "bottom": "hs", "top": "hs"},
+                {"name": "bn_scale", "type": "Scale", "bottom": "hs", "top": "hs", "bias_term": true},
+                {"name": "copy", "type": "Flatten", "bottom": "hs", "top": "out"}""", Phase.TRAIN, 3);
+    }
+
+    /** The TEST phase: Dropout passes its input on, BatchNorm uses the running statistics. */
+    @Test
+    void theTestPhaseMatchesTheCpu() {
+        matchesTheCpu("""
+                {"name": "fc", "type": "InnerProduct", "bottom": "data", "top": "h", "num_output": 12},
+                {"name": "drop", "type": "Dropout", "bottom": "h", "top": "d"},
+                {"name": "bn", "type": "BatchNorm", "bottom": "d", "top": "d"},
+                {"name": "bn_scale", "type": "Scale", "bottom": "d", "top": "d", "bias_term": true},
+                {"name": "tanh", "type": "TanH", "bottom": "d", "top": "out"}""", Phase.TEST, 0);
+    }
+}
