@@ -34,7 +34,7 @@ import org.cortado.engine.CortadoException;
  * the GPU has.
  */
 public final class CudaDevice implements AutoCloseable {
-    static final String[] FAMILIES = {"gemm", "conv", "pool", "activation", "softmax", "batchnorm", "eltwise", "reduce", "solver"};
+    static final String[] FAMILIES = {"gemm", "conv", "pool", "activation", "softmax", "batchnorm", "eltwise", "lrn", "reduce", "solver"};
     private static final long ALIGN = 512;
 
     private final ExecutorService thread;

@@ -10,6 +10,9 @@ import java.util.Set;
 import org.cortado.engine.ConfigException;
 import org.cortado.engine.layers.Accuracy;
 import org.cortado.engine.layers.BatchNorm;
+import org.cortado.engine.layers.ELU;
+import org.cortado.engine.layers.LRN;
+import org.cortado.engine.layers.PReLU;
 import org.cortado.engine.layers.Concat;
 import org.cortado.engine.layers.Convolution;
 import org.cortado.engine.layers.Dropout;
@@ -52,7 +55,7 @@ import org.cortado.engine.tensor.Blob;
 public final class CudaNet implements AutoCloseable {
     /** Layer types this class runs on the GPU. */
     public static final Set<String> SUPPORTED = Set.of("Input", "Convolution", "InnerProduct", "Pooling", "ReLU",
-            "Sigmoid", "TanH", "BatchNorm", "Scale", "Dropout", "Eltwise", "Concat", "Slice", "Flatten", "Reshape",
+            "Sigmoid", "TanH", "ELU", "PReLU", "LRN", "BatchNorm", "Scale", "Dropout", "Eltwise", "Concat", "Slice", "Flatten", "Reshape",
             "SoftmaxWithLoss", "Split", "Accuracy");
 
     private final CudaDevice device;
@@ -245,6 +248,9 @@ public final class CudaNet implements AutoCloseable {
                 scratch(bn, "xnorm", in, DeviceArray.Type.FLOAT);
             }
             case Dropout d -> scratch(d, "mask", in, DeviceArray.Type.FLOAT);
+            case LRN n -> scratch(n, "scale", in, DeviceArray.Type.FLOAT);
+            case PReLU p when net.topsOf(l).get(0) == net.bottomsOf(l).get(0) ->
+                    scratch(p, "x", in, DeviceArray.Type.FLOAT); // in place: the input, for the gradients
             case Eltwise e when e.op() == Eltwise.Op.MAX -> scratch(e, "argmax", in, DeviceArray.Type.INT);
             case Scale sc when !sc.folded() && net.topsOf(l).get(0) == net.bottomsOf(l).get(0) ->
                     scratch(sc, "x", in, DeviceArray.Type.FLOAT); // in place: the input, for the scale's gradient
@@ -470,6 +476,20 @@ public final class CudaNet implements AutoCloseable {
                         x(bottom.get(0)), x(top.get(0)));
                 case TanH th -> ops.activationForward(CudaOps.Activation.TANH, 0f, bottom.get(0).count(),
                         x(bottom.get(0)), x(top.get(0)));
+                case ELU e -> ops.eluForward(bottom.get(0).count(), e.alpha(), x(bottom.get(0)), x(top.get(0)));
+                case PReLU p -> {
+                    Blob b = bottom.get(0);
+                    if (top.get(0) == b) {
+                        scratch(p, "x").copyFrom(x(b), b.count());
+                    }
+                    ops.preluForward(b.dim(0), p.channelShared() ? 1 : b.dim(1), p.channelShared() ? b.count(1) : b.count(2),
+                            x(b), x(p.params().get(0)), x(top.get(0)));
+                }
+                case LRN n -> {
+                    Blob b = bottom.get(0);
+                    ops.lrnForward(b.dim(0), b.dim(1), b.dim(2), b.dim(3), n.size(), n.alpha(), n.beta(), n.k(),
+                            n.region() == LRN.NormRegion.ACROSS_CHANNELS, x(b), scratch(n, "scale"), x(top.get(0)));
+                }
                 case BatchNorm bn -> batchNormForward(bn, bottom.get(0), top.get(0));
                 case Scale sc -> scaleForward(sc, bottom, top.get(0));
                 case Dropout d -> {
@@ -602,6 +622,26 @@ public final class CudaNet implements AutoCloseable {
                         x(top.get(0)), dx(top.get(0)), dx(bottom.get(0)));
                 case TanH th -> ops.activationBackward(CudaOps.Activation.TANH, 0f, bottom.get(0).count(),
                         x(top.get(0)), dx(top.get(0)), dx(bottom.get(0)));
+                case ELU e -> {
+                    if (propagates(l, 0)) {
+                        ops.eluBackward(bottom.get(0).count(), e.alpha(), x(bottom.get(0)), x(top.get(0)), dx(top.get(0)),
+                                dx(bottom.get(0)));
+                    }
+                }
+                case PReLU p -> {
+                    Blob b = bottom.get(0), w = p.params().get(0);
+                    ops.preluBackward(b.dim(0), p.channelShared() ? 1 : b.dim(1), p.channelShared() ? b.count(1) : b.count(2),
+                            top.get(0) == b ? scratch(p, "x") : x(b), dx(top.get(0)), x(w), dx(w),
+                            propagates(l, 0) ? dx(b) : null);
+                }
+                case LRN n -> {
+                    if (propagates(l, 0)) {
+                        Blob b = bottom.get(0);
+                        ops.lrnBackward(b.dim(0), b.dim(1), b.dim(2), b.dim(3), n.size(), n.alpha(), n.beta(),
+                                n.region() == LRN.NormRegion.ACROSS_CHANNELS, x(b), x(top.get(0)), scratch(n, "scale"),
+                                dx(top.get(0)), dx(b));
+                    }
+                }
                 case BatchNorm bn -> batchNormBackward(bn, propagates(l, 0), bottom.get(0), top.get(0));
                 case Scale sc -> scaleBackward(sc, l, bottom, top.get(0));
                 case Dropout d -> {

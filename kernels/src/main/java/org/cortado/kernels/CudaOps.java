@@ -303,6 +303,65 @@ public final class CudaOps {
         }
     }
 
+    /** ELU's forward (layers.ELU): {@code y = x > 0 ? x : alpha * expm1(x)}; {@code y} may be {@code x}. */
+    public void eluForward(long n, float alpha, DeviceArray x, DeviceArray y) {
+        sameDevice(device, x, y);
+        holdsAll("elu", "operand", n, x, y);
+        loop("elu_forward", n, n, alpha, x.base(), y.base());
+    }
+
+    /** ELU's backward: {@code dx = x > 0 ? dy : dy * (y + alpha)} ({@code x} may be the output, in place). */
+    public void eluBackward(long n, float alpha, DeviceArray x, DeviceArray y, DeviceArray dy, DeviceArray dx) {
+        sameDevice(device, x, y, dy, dx);
+        holdsAll("elu backward", "operand", n, x, y, dy, dx);
+        loop("elu_backward", n, n, alpha, x.base(), y.base(), dy.base(), dx.base());
+    }
+
+    /**
+     * PReLU's forward (layers.PReLU) on {@code (N, C, inner)} with slopes {@code w} (C), or one shared slope
+     * ({@code C = 1}, {@code inner} the rest): {@code y = max(x, 0) + w[c] * min(x, 0)}; {@code y} may be {@code x}.
+     */
+    public void preluForward(int num, int c, long inner, DeviceArray x, DeviceArray w, DeviceArray y) {
+        sameDevice(device, x, w, y);
+        long n = (long) num * c * inner;
+        holdsAll("prelu", "operand", n, x, y);
+        KernelArgs.holds("prelu", "slopes", w.length(), c);
+        loop("prelu_forward", n, n, c, inner, x.base(), w.base(), y.base());
+    }
+
+    /**
+     * PReLU's backward: {@code dw[c] += sum(dy * x)} over {@code x <= 0}; {@code dx = x > 0 ? dy : w[c] * dy}
+     * unless {@code dx} is null ({@code dx} may be {@code dy}; {@code x} is the forward's input).
+     */
+    public void preluBackward(int num, int c, long inner, DeviceArray x, DeviceArray dy, DeviceArray w, DeviceArray dw,
+                              DeviceArray dx) {
+        sameDevice(device, x, dy, w, dw, dx);
+        holdsAll("prelu backward", "operand", (long) num * c * inner, x, dy, dx);
+        holdsAll("prelu backward", "slopes", c, w, dw);
+        device.launch("prelu_backward", c, 1, 1, THREADS, num, c, inner, x.base(), dy.base(), w.base(), dw.base(), ptr(dx));
+    }
+
+    // ---- LRN: org.cortado.engine.layers.LRN ----
+
+    /** LRN's forward on {@code (n, c, h, w)}: {@code y = x * scale^-beta}, the denominators' base kept in {@code scale}. */
+    public void lrnForward(int n, int c, int h, int w, int size, float alpha, float beta, float k, boolean across,
+                           DeviceArray x, DeviceArray scale, DeviceArray y) {
+        sameDevice(device, x, scale, y);
+        long count = (long) n * c * h * w;
+        holdsAll("lrn", "operand", count, x, scale, y);
+        loop("lrn_forward", count, n, c, h, w, size, alpha, beta, k, across ? 1 : 0, x.base(), scale.base(), y.base());
+    }
+
+    /** LRN's backward, from the forward's {@code x}, {@code y} and {@code scale}. */
+    public void lrnBackward(int n, int c, int h, int w, int size, float alpha, float beta, boolean across, DeviceArray x,
+                            DeviceArray y, DeviceArray scale, DeviceArray dy, DeviceArray dx) {
+        sameDevice(device, x, y, scale, dy, dx);
+        long count = (long) n * c * h * w;
+        holdsAll("lrn backward", "operand", count, x, y, scale, dy, dx);
+        loop("lrn_backward", count, n, c, h, w, size, alpha, beta, across ? 1 : 0, x.base(), y.base(), scale.base(),
+                dy.base(), dx.base());
+    }
+
     // ---- softmax: org.cortado.engine.ops.Softmax, layers.SoftmaxWithLoss ----
 
     private static void softmaxShape(String op, int outer, int channels, int inner, DeviceArray... arrays) {

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The layers of {@link CudaNet} that the shipped configs do not all exercise, each in a small net run
+ * The layers of {@link CudaNet}, in the variants the shipped configs do not all exercise, each in a small net run
  * forward and backward once on the CPU and once on the GPU from the same random params and inputs:
  * the loss, every blob's values, every gradient the net propagates and every param's gradient (and
  * BatchNorm's running statistics) compared, 1e-4 relative to the largest value.
@@ -169,6 +169,22 @@ class CudaLayersTest {
                 {"name": "bn", "type": "BatchNorm", "bottom": "hs", "top": "hs"},
                 {"name": "bn_scale", "type": "Scale", "bottom": "hs", "top": "hs", "bias_term": true},
                 {"name": "copy", "type": "Flatten", "bottom": "hs", "top": "out"}""", Phase.TRAIN, 3);
+    }
+
+    /** LRN across channels and within a channel, PReLU per channel (in place) and shared, ELU in place. */
+    @Test
+    void lrnPreluAndEluMatchTheCpu() {
+        matchesTheCpu("""
+                {"name": "conv", "type": "Convolution", "bottom": "data", "top": "c", "num_output": 8, "kernel_size": 3,
+                 "pad": 1, "weight_filler": {"type": "xavier"}},
+                {"name": "lrn_across", "type": "LRN", "bottom": "c", "top": "l1", "local_size": 3, "alpha": 0.5,
+                 "beta": 0.75, "k": 2},
+                {"name": "lrn_within", "type": "LRN", "bottom": "l1", "top": "l2", "local_size": 3, "alpha": 0.3,
+                 "beta": 0.6, "norm_region": "WITHIN_CHANNEL"},
+                {"name": "prelu", "type": "PReLU", "bottom": "l2", "top": "l2"},
+                {"name": "prelu_shared", "type": "PReLU", "bottom": "l2", "top": "p", "channel_shared": true},
+                {"name": "elu", "type": "ELU", "bottom": "p", "top": "p", "alpha": 0.7},
+                {"name": "flat", "type": "Flatten", "bottom": "p", "top": "out"}""", Phase.TRAIN, 0);
     }
 
     /** The TEST phase: Dropout passes its input on, BatchNorm uses the running statistics. */

@@ -106,6 +106,18 @@ class CudaNetTest {
         trainsLikeTheCpu("inception.json", 4, 3);
     }
 
+    /** AlexNet: LRN, two-group convolutions, Dropout, at 227x227. */
+    @Test
+    void alexnetTrainsOnTheGpuAsOnTheCpu() {
+        trainsLikeTheCpu("alexnet.json", 2, 2);
+    }
+
+    /** MobileNet v1: depthwise convolutions (a group per channel) with BatchNorm. */
+    @Test
+    void mobilenetTrainsOnTheGpuAsOnTheCpu() {
+        trainsLikeTheCpu("mobilenet-v1.json", 2, 2);
+    }
+
     /** Checked before the GPU is touched, so this runs without one too. */
     @Test
     void aLayerWithoutAGpuPathIsNamed() {
@@ -113,12 +125,12 @@ class CudaNetTest {
         try (Parallel par = new Parallel(1)) {
             Net net = Net.build(Json.parse("{\"name\": \"t\", \"layers\": ["
                     + "{\"name\": \"in\", \"type\": \"Input\", \"top\": \"x\", \"shape\": [{\"dim\": [2, 8, 4, 4]}]},"
-                    + "{\"name\": \"norm1\", \"type\": \"LRN\", \"bottom\": \"x\", \"top\": \"y\"}]}", "test net"),
+                    + "{\"name\": \"exp1\", \"type\": \"Exp\", \"bottom\": \"x\", \"top\": \"y\"}]}", "test net"),
                     Phase.TRAIN, par, 1);
             e = assertThrows(ConfigException.class, () -> CudaNet.open(device, net, CudaOps.Precision.F32));
         }
-        assertEquals("layer 'norm1' of type LRN has no CUDA implementation yet (on the GPU: Accuracy, BatchNorm, Concat, "
-                + "Convolution, Dropout, Eltwise, Flatten, InnerProduct, Input, Pooling, ReLU, Reshape, Scale, Sigmoid, "
-                + "Slice, SoftmaxWithLoss, Split, TanH)", e.getMessage());
+        assertEquals("layer 'exp1' of type Exp has no CUDA implementation yet (on the GPU: Accuracy, BatchNorm, Concat, "
+                + "Convolution, Dropout, ELU, Eltwise, Flatten, InnerProduct, Input, LRN, PReLU, Pooling, ReLU, Reshape, "
+                + "Scale, Sigmoid, Slice, SoftmaxWithLoss, Split, TanH)", e.getMessage());
     }
 }

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.cortado.engine.ConfigException;
 import org.cortado.engine.config.CortadoConfig;
+import org.cortado.engine.config.Json;
 import org.cortado.engine.config.PipelineConfig.Device;
 import org.cortado.engine.net.Net;
 import org.cortado.engine.net.Phase;
@@ -24,7 +25,17 @@ class CudaPlacementTest {
             80L << 30);
 
     private static CudaPlacement.Decision decide(String conf, Device device, Cuda.Availability cuda) {
-        CortadoConfig config = CortadoConfig.load(Path.of("../conf", conf));
+        return decide(CortadoConfig.load(Path.of("../conf", conf)), device, cuda);
+    }
+
+    /** LeNet with its ReLU an Exp, a layer without a GPU path. */
+    private static CortadoConfig lenetWithExp() throws java.io.IOException {
+        String text = java.nio.file.Files.readString(Path.of("../conf/lenet-fashion-mnist.json"))
+                .replace("{\"name\": \"relu1\", \"type\": \"ReLU\"", "{\"name\": \"exp1\", \"type\": \"Exp\"");
+        return CortadoConfig.from(Json.parse(text, "lenet with Exp"), "lenet with Exp", "lenet");
+    }
+
+    private static CudaPlacement.Decision decide(CortadoConfig config, Device device, Cuda.Availability cuda) {
         try (Parallel parallel = new Parallel(1)) {
             List<Net> nets = List.of(Net.build(config.net(), Phase.TRAIN, parallel, config.seed()),
                     Net.build(config.net(), Phase.TEST, parallel, config.seed()));
@@ -52,9 +63,10 @@ class CudaPlacementTest {
     }
 
     @Test
-    void cudaForALayerWithoutAGpuPathNamesTheLayer() {
-        ConfigException e = assertThrows(ConfigException.class, () -> decide("alexnet.json", CUDA, ONE_H100));
-        assertTrue(e.getMessage().startsWith("pipeline.device is \"cuda:0\", but layer 'norm1' of type LRN has no CUDA "
+    void cudaForALayerWithoutAGpuPathNamesTheLayer() throws Exception {
+        CortadoConfig exp = lenetWithExp();
+        ConfigException e = assertThrows(ConfigException.class, () -> decide(exp, CUDA, ONE_H100));
+        assertTrue(e.getMessage().startsWith("pipeline.device is \"cuda:0\", but layer 'exp1' of type Exp has no CUDA "
                 + "implementation yet"), e.getMessage());
         assertTrue(e.getMessage().endsWith("Train this net on the CPU (\"device\": \"cpu\")"), e.getMessage());
     }
@@ -67,15 +79,15 @@ class CudaPlacementTest {
     }
 
     @Test
-    void autoTakesTheGpuOnlyWhenItCanSayingWhyNot() {
+    void autoTakesTheGpuOnlyWhenItCanSayingWhyNot() throws Exception {
         CudaPlacement.Decision none = decide("lenet-fashion-mnist.json", AUTO, NO_DRIVER);
         assertFalse(none.onGpu());
         assertEquals("pipeline.device \"auto\": training on the CPU (" + NO_DRIVER.reason() + ")", none.note());
 
-        CudaPlacement.Decision bn = decide("alexnet.json", AUTO, ONE_H100);
+        CudaPlacement.Decision bn = decide(lenetWithExp(), AUTO, ONE_H100);
         assertFalse(bn.onGpu());
         assertTrue(bn.note().startsWith("pipeline.device \"auto\": training on the CPU, the GPU NVIDIA H100 80GB HBM3 is "
-                + "there but layer 'norm1' of type LRN"), bn.note());
+                + "there but layer 'exp1' of type Exp"), bn.note());
 
         CudaPlacement.Decision gpu = decide("lenet-fashion-mnist.json", AUTO, ONE_H100);
         assertEquals(0, gpu.gpu());

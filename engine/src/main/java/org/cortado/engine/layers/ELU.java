@@ -21,6 +21,10 @@ public final class ELU extends Layer {
         alpha = config.json().getFloat("alpha", 1f);
     }
 
+    public float alpha() {
+        return alpha;
+    }
+
     @Override
     public boolean allowsInPlace() {
         return true;

@@ -50,6 +50,26 @@ public final class LRN extends Layer {
         k = j.getFloat("k", 1f);
     }
 
+    public int size() {
+        return size;
+    }
+
+    public float alpha() {
+        return alpha;
+    }
+
+    public float beta() {
+        return beta;
+    }
+
+    public float k() {
+        return k;
+    }
+
+    public NormRegion region() {
+        return region;
+    }
+
     @Override
     public void setUp(List<Blob> bottom, List<Blob> top) {
         requireRank(bottom, 0, 4);

@@ -37,6 +37,11 @@ public final class PReLU extends Layer {
         channelShared = j.getBool("channel_shared", false);
     }
 
+    /** Whether one slope serves every channel ({@code channel_shared}). */
+    public boolean channelShared() {
+        return channelShared;
+    }
+
     @Override
     public boolean allowsInPlace() {
         return true;
