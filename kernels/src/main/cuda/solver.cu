@@ -42,3 +42,30 @@ extern "C" __global__ void adam_update(long n, float a, float step, float mu, fl
     w[i] = wi - step * (m1 / (sqrtf(m2) + delta));
   }
 }
+
+// AdaGrad, RMSProp and AdaDelta (rule 0, 1, 2), Caffe's ComputeUpdateValue then w -= update, after the same
+// regularization. AdaGrad: h += g^2, w -= a * g / (sqrt(h) + delta). RMSProp: h = (1-rho)*g^2 + rho*h, then
+// as AdaGrad (rho passed as mu). AdaDelta: h = (1-mu)*g^2 + mu*h; d = g * sqrt((h2 + delta) / (h + delta));
+// h2 = (1-mu)*d^2 + mu*h2; w -= a * d.
+extern "C" __global__ void adaptive_update(long n, int rule, float a, float mu, float delta, float decay, int l1,
+                                           float* __restrict__ w, const float* __restrict__ g, float* __restrict__ h,
+                                           float* __restrict__ h2) {
+  for (long i = (long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long)blockDim.x * gridDim.x) {
+    float wi = w[i];
+    float gi = regularized(g[i], wi, decay, l1);
+    float hi;
+    if (rule == 0) {
+      hi = h[i] + gi * gi;
+    } else {
+      hi = (1 - mu) * (gi * gi) + mu * h[i];
+    }
+    h[i] = hi;
+    if (rule == 2) {
+      float d = gi * sqrtf((h2[i] + delta) / (hi + delta));
+      h2[i] = (1 - mu) * (d * d) + mu * h2[i];
+      w[i] = wi - a * d;
+    } else {
+      w[i] = wi - a * (gi / (sqrtf(hi) + delta));
+    }
+  }
+}

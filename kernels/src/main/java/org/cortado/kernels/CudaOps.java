@@ -671,6 +671,23 @@ public final class CudaOps {
         loop("sgd_update", n, n, a, mu, decay, l1 ? 1 : 0, nesterov ? 1 : 0, w.base(), g.base(), h.base());
     }
 
+    /** The adaptive rules of Solver (AdaGrad, RMSProp, AdaDelta), each the CPU's loop fused. */
+    public enum Adaptive { ADAGRAD, RMSPROP, ADADELTA }
+
+    /**
+     * Solver's AdaGrad / RMSProp ({@code mu} is {@code rms_decay}) / AdaDelta ({@code h2} its second
+     * history, null for the others) update, after the same regularization; {@code g} is read only.
+     */
+    public void adaptiveUpdate(Adaptive rule, long n, float a, float mu, float delta, float decay, boolean l1,
+                               DeviceArray w, DeviceArray g, DeviceArray h, DeviceArray h2) {
+        sameDevice(device, w, g, h, h2);
+        holdsAll("adaptive update", "operand", n, w, g, h, h2);
+        if ((rule == Adaptive.ADADELTA) != (h2 != null)) {
+            throw new IllegalArgumentException("adaptive update: AdaDelta, and only AdaDelta, has a second history");
+        }
+        loop("adaptive_update", n, n, rule.ordinal(), a, mu, delta, decay, l1 ? 1 : 0, w.base(), g.base(), h.base(), ptr(h2));
+    }
+
     /** Updates.adam, fused; {@code g} is read only. */
     public void adamUpdate(long n, float a, float step, float mu, float mu2, float delta, float decay, boolean l1,
                            boolean adamw, DeviceArray w, DeviceArray g, DeviceArray h, DeviceArray h2) {

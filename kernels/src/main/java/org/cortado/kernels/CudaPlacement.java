@@ -5,14 +5,13 @@ import java.util.Optional;
 import org.cortado.engine.ConfigException;
 import org.cortado.engine.config.PipelineConfig;
 import org.cortado.engine.net.Net;
-import org.cortado.engine.solver.SolverConfig;
 
 /**
  * Where {@code pipeline.device} puts a run's stages and optimizer, decided before anything is deployed.
  * {@code "cpu"} is the CPU. {@code "cuda"} / {@code "cuda:N"} is that GPU or an error at start: no
- * driver, no such device, a GPU too old for the kernels, or a layer or solver without a GPU path, each
- * said plainly; it never falls back to the CPU. {@code "auto"} takes GPU 0 when it is usable and the net
- * and solver have a GPU path, and otherwise the CPU, saying why.
+ * driver, no such device, a GPU too old for the kernels, or a layer without a GPU path, each said
+ * plainly; it never falls back to the CPU. {@code "auto"} takes GPU 0 when it is usable and the net has
+ * a GPU path, and otherwise the CPU, saying why. Every solver type has a GPU update ({@link CudaSolver}).
  */
 public final class CudaPlacement {
     private CudaPlacement() {}
@@ -29,13 +28,12 @@ public final class CudaPlacement {
 
     /**
      * Decides for {@code device} on a machine with {@code cuda}, for the run's nets (TRAIN, and TEST when
-     * there is one) and solver.
+     * there is one).
      *
      * @throws CudaUnavailableException when {@code "cuda"} asks for a GPU this machine cannot give
-     * @throws ConfigException when {@code "cuda"} asks for a net or solver without a GPU path
+     * @throws ConfigException when {@code "cuda"} asks for a net without a GPU path
      */
-    public static Decision decide(PipelineConfig.Device device, Cuda.Availability cuda, List<Net> nets,
-                                  SolverConfig solver) {
+    public static Decision decide(PipelineConfig.Device device, Cuda.Availability cuda, List<Net> nets) {
         String setting = "pipeline.device is \"" + device + "\"";
         switch (device.kind()) {
             case CPU -> {
@@ -50,7 +48,7 @@ public final class CudaPlacement {
                     throw new CudaUnavailableException(setting + ", but this machine has " + cuda.devices()
                             + " CUDA device(s): cuda:0" + (cuda.devices() > 1 ? " .. cuda:" + (cuda.devices() - 1) : ""));
                 }
-                missing(nets, solver).ifPresent(m -> {
+                missing(nets).ifPresent(m -> {
                     throw new ConfigException(setting + ", but " + m + ". Train this net on the CPU (\"device\": \"cpu\")");
                 });
                 return new Decision(device.ordinal(), "training on GPU " + device.ordinal()
@@ -60,7 +58,7 @@ public final class CudaPlacement {
                 if (!cuda.usable()) {
                     return new Decision(-1, "pipeline.device \"auto\": training on the CPU (" + cuda.reason() + ")");
                 }
-                Optional<String> m = missing(nets, solver);
+                Optional<String> m = missing(nets);
                 if (m.isPresent()) {
                     return new Decision(-1, "pipeline.device \"auto\": training on the CPU, the GPU " + cuda.name()
                             + " is there but " + m.get());
@@ -70,14 +68,14 @@ public final class CudaPlacement {
         }
     }
 
-    /** The first layer or solver setting of the run without a GPU path, or empty. */
-    private static Optional<String> missing(List<Net> nets, SolverConfig solver) {
+    /** The first layer of the run without a GPU path, or empty. */
+    private static Optional<String> missing(List<Net> nets) {
         for (Net net : nets) {
             Optional<String> m = CudaNet.unsupported(net, 0, net.layers().size());
             if (m.isPresent()) {
                 return m;
             }
         }
-        return CudaSolver.unsupported(solver);
+        return Optional.empty();
     }
 }

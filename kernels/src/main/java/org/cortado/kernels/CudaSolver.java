@@ -5,10 +5,8 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.SequencedMap;
 import java.util.Set;
-import org.cortado.engine.ConfigException;
 import org.cortado.engine.WeightsException;
 import org.cortado.engine.solver.Solver;
 import org.cortado.engine.solver.SolverConfig;
@@ -17,8 +15,8 @@ import org.cortado.engine.tensor.Tensor;
 /**
  * The GPU twin of {@link Solver#step}: the same update, in the same order, on params whose weights and
  * gradients live in GPU memory. {@code iter_size} normalization, gradient clipping by the global L2 norm,
- * weight decay (L2/L1), and the fused SGD / Nesterov / Adam / AdamW kernels; then every gradient is
- * cleared. The history stays on the GPU; {@link #state()} brings a copy down for a snapshot, keyed as
+ * weight decay (L2/L1), and the fused SGD / Nesterov / Adam / AdamW / AdaGrad / RMSProp / AdaDelta
+ * kernels; then every gradient is cleared. The history stays on the GPU; {@link #state()} brings a copy down for a snapshot, keyed as
  * {@link Solver#state()} keys it, and {@link #restore} takes a snapshot's history up.
  *
  * <p>The learning rate, its policy and live changes ({@link Solver#setRate}) stay with the CPU
@@ -47,24 +45,11 @@ public final class CudaSolver implements AutoCloseable {
     private final Map<String, DeviceArray> history2 = new LinkedHashMap<>();
     private final Map<String, int[]> shapes = new LinkedHashMap<>();
 
-    /** Throws a {@link ConfigException} when {@code solver}'s type has no GPU update ({@link #unsupported}). */
     public CudaSolver(CudaDevice device, Solver solver) {
-        unsupported(solver.config()).ifPresent(m -> {
-            throw new ConfigException(m);
-        });
         this.device = device;
         this.solver = solver;
         this.config = solver.config();
         this.ops = device.call(() -> new CudaOps(device));
-    }
-
-    /** Why {@code config} cannot be applied on the GPU, or empty when it can. */
-    public static Optional<String> unsupported(SolverConfig config) {
-        return switch (config.type()) {
-            case SGD, NESTEROV, ADAM, ADAMW -> Optional.empty();
-            default -> Optional.of("solver type " + config.type().caffeName()
-                    + " has no CUDA update yet (on the GPU: SGD, Nesterov, Adam, AdamW)");
-        };
     }
 
     /** The CPU solver: learning rate, its policy and live changes. */
@@ -142,7 +127,13 @@ public final class CudaSolver implements AutoCloseable {
         switch (config.type()) {
             case SGD, NESTEROV -> ops.sgdUpdate(n, a, mu, decay, l1, config.type() == SolverConfig.Type.NESTEROV,
                     p.x(), p.dx(), h);
-            default -> {
+            case ADAGRAD -> ops.adaptiveUpdate(CudaOps.Adaptive.ADAGRAD, n, a, mu, config.delta(), decay, l1, p.x(), p.dx(),
+                    h, null);
+            case RMSPROP -> ops.adaptiveUpdate(CudaOps.Adaptive.RMSPROP, n, a, config.rmsDecay(), config.delta(), decay, l1,
+                    p.x(), p.dx(), h, null);
+            case ADADELTA -> ops.adaptiveUpdate(CudaOps.Adaptive.ADADELTA, n, a, mu, config.delta(), decay, l1, p.x(),
+                    p.dx(), h, history2.get(p.name()));
+            case ADAM, ADAMW -> {
                 DeviceArray h2 = history2.get(p.name());
                 float mu2 = config.momentum2();
                 long t = iter + 1;

@@ -39,7 +39,7 @@ class CudaPlacementTest {
         try (Parallel parallel = new Parallel(1)) {
             List<Net> nets = List.of(Net.build(config.net(), Phase.TRAIN, parallel, config.seed()),
                     Net.build(config.net(), Phase.TEST, parallel, config.seed()));
-            return CudaPlacement.decide(device, cuda, nets, org.cortado.engine.solver.SolverConfig.parse(config.solver()));
+            return CudaPlacement.decide(device, cuda, nets);
         }
     }
 

@@ -277,9 +277,21 @@ class CudaStagesTest {
     }
 
     @Test
-    void aSolverWithoutAGpuUpdateIsNamed() {
-        Solver s = Solver.create(org.cortado.engine.config.Json.parse("{\"type\": \"AdaDelta\", \"base_lr\": 1}", "solver"));
-        assertEquals(java.util.Optional.of("solver type AdaDelta has no CUDA update yet (on the GPU: SGD, Nesterov, Adam, AdamW)"),
-                CudaSolver.unsupported(s.config()));
+    void adaGradWithL2UpdatesAsTheCpu() {
+        solvesLikeTheCpu("{\"type\": \"AdaGrad\", \"base_lr\": 0.05, \"weight_decay\": 0.01, \"delta\": 1e-6,"
+                + " \"lr_policy\": \"fixed\"}");
+    }
+
+    @Test
+    void rmsPropWithL1AndIterSizeUpdatesAsTheCpu() {
+        solvesLikeTheCpu("{\"type\": \"RMSProp\", \"base_lr\": 0.01, \"rms_decay\": 0.95, \"weight_decay\": 0.001,"
+                + " \"regularization_type\": \"L1\", \"iter_size\": 3, \"lr_policy\": \"fixed\"}");
+    }
+
+    /** AdaDelta keeps two histories: both come down in Caffe's order and a restore takes both up. */
+    @Test
+    void adaDeltaWithClippingUpdatesAsTheCpu() {
+        solvesLikeTheCpu("{\"type\": \"AdaDelta\", \"base_lr\": 1, \"momentum\": 0.95, \"delta\": 1e-6,"
+                + " \"weight_decay\": 0.0005, \"clip_gradients\": 2, \"lr_policy\": \"fixed\"}");
     }
 }

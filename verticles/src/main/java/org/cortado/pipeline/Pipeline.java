@@ -24,7 +24,6 @@ import org.cortado.engine.net.Phase;
 import org.cortado.engine.net.StagePlan;
 import org.cortado.engine.ops.Parallel;
 import org.cortado.engine.solver.Param;
-import org.cortado.engine.solver.SolverConfig;
 import org.cortado.engine.tensor.Tensor;
 import org.cortado.engine.train.RunFolder;
 import org.cortado.engine.train.Trainer;
@@ -97,8 +96,7 @@ public final class Pipeline {
                 }
                 nets.add(test);
             }
-            CudaPlacement.Decision device = CudaPlacement.decide(config.pipeline().device(), Cuda.availability(), nets,
-                    SolverConfig.parse(config.solver()));
+            CudaPlacement.Decision device = CudaPlacement.decide(config.pipeline().device(), Cuda.availability(), nets);
             if (device.note() != null) {
                 start.log().accept(device.note());
             }
