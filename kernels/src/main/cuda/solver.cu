@@ -1,7 +1,8 @@
 // Fused solver updates: regularization, the update rule and w -= update in one pass over a parameter.
-// CPU op: org.cortado.engine.ops.Updates (what org.cortado.engine.solver.Solver runs per parameter), with
-// the same float arithmetic in the same order. g is the (already iter_size-normalized) gradient; decay is
-// weight_decay * decay_mult; l1 selects L1 instead of L2; a is the lr times lr_mult.
+// CPU op: org.cortado.engine.ops.Updates (what org.cortado.engine.solver.Solver runs per parameter), the
+// same formulas in the same order (nvcc may fuse a multiply and an add: one rounding fewer than the CPU).
+// g is the (already iter_size-normalized) gradient; decay is weight_decay * decay_mult; l1 selects L1
+// instead of L2; a is the lr times lr_mult.
 
 __device__ __forceinline__ float regularized(float g, float w, float decay, int l1) {
   if (decay == 0.f) return g;

@@ -130,14 +130,21 @@ class CudaLayersTest {
         }
     }
 
-    /** Scale (learned, with bias, not in place), Slice, Eltwise PROD (both gradients) / MAX over 3 / SUM with coefficients, TanH, Concat, Flatten. */
+    /**
+     * Scale (learned, with bias, not in place), Slice, Eltwise PROD (both gradients) / MAX over 3 after
+     * ReLUs (ties where they are all 0: Caffe gives them to bottom 1) / SUM with coefficients, TanH,
+     * Concat, Flatten.
+     */
     @Test
     void eltwiseSliceConcatAndScaleMatchTheCpu() {
         matchesTheCpu("""
                 {"name": "sc", "type": "Scale", "bottom": "data", "top": "d", "bias_term": true},
                 {"name": "slice", "type": "Slice", "bottom": "d", "top": ["a", "b", "c"], "slice_point": [2, 4]},
                 {"name": "prod", "type": "Eltwise", "bottom": ["a", "b"], "top": "p", "operation": "PROD"},
-                {"name": "max", "type": "Eltwise", "bottom": ["a", "b", "c"], "top": "m", "operation": "MAX"},
+                {"name": "relu_a", "type": "ReLU", "bottom": "a", "top": "ar"},
+                {"name": "relu_b", "type": "ReLU", "bottom": "b", "top": "br"},
+                {"name": "relu_c", "type": "ReLU", "bottom": "c", "top": "cr"},
+                {"name": "max", "type": "Eltwise", "bottom": ["ar", "br", "cr"], "top": "m", "operation": "MAX"},
                 {"name": "fastprod", "type": "Eltwise", "bottom": ["b", "c"], "top": "q", "operation": "PROD", "stable_prod_grad": false},
                 {"name": "sum", "type": "Eltwise", "bottom": ["p", "m", "q"], "top": "s", "coeff": [0.5, -2, 1]},
                 {"name": "tanh", "type": "TanH", "bottom": "s", "top": "s"},
@@ -159,29 +166,32 @@ class CudaLayersTest {
                 Phase.TRAIN, 0);
     }
 
-    /** Sigmoid and Dropout in place (the CPU's mask for pass 3), then a BatchNorm with its Scale folded in. */
+    /**
+     * Dropout in place (the CPU's mask for pass 3), Sigmoid, then a BatchNorm with its Scale folded in
+     * (each layer whose backward reads its output keeps that output to itself).
+     */
     @Test
-    void sigmoidDropoutAndAFoldedBatchNormMatchTheCpu() {
+    void dropoutSigmoidAndAFoldedBatchNormMatchTheCpu() {
         matchesTheCpu("""
                 {"name": "fc", "type": "InnerProduct", "bottom": "data", "top": "h", "num_output": 12},
+                {"name": "drop", "type": "Dropout", "bottom": "h", "top": "h", "dropout_ratio": 0.3},
                 {"name": "sig", "type": "Sigmoid", "bottom": "h", "top": "hs"},
-                {"name": "drop", "type": "Dropout", "bottom": "hs", "top": "hs", "dropout_ratio": 0.3},
-                {"name": "bn", "type": "BatchNorm", "bottom": "hs", "top": "hs"},
-                {"name": "bn_scale", "type": "Scale", "bottom": "hs", "top": "hs", "bias_term": true},
-                {"name": "copy", "type": "Flatten", "bottom": "hs", "top": "out"}""", Phase.TRAIN, 3);
+                {"name": "bn", "type": "BatchNorm", "bottom": "hs", "top": "hb"},
+                {"name": "bn_scale", "type": "Scale", "bottom": "hb", "top": "hb", "bias_term": true},
+                {"name": "copy", "type": "Flatten", "bottom": "hb", "top": "out"}""", Phase.TRAIN, 3);
     }
 
-    /** LRN across channels and within a channel, PReLU per channel (in place) and shared, ELU in place. */
+    /** PReLU per channel (in place) and shared, LRN across channels and within a channel, ELU in place. */
     @Test
     void lrnPreluAndEluMatchTheCpu() {
         matchesTheCpu("""
                 {"name": "conv", "type": "Convolution", "bottom": "data", "top": "c", "num_output": 8, "kernel_size": 3,
                  "pad": 1, "weight_filler": {"type": "xavier"}},
+                {"name": "prelu", "type": "PReLU", "bottom": "c", "top": "c"},
                 {"name": "lrn_across", "type": "LRN", "bottom": "c", "top": "l1", "local_size": 3, "alpha": 0.5,
                  "beta": 0.75, "k": 2},
                 {"name": "lrn_within", "type": "LRN", "bottom": "l1", "top": "l2", "local_size": 3, "alpha": 0.3,
                  "beta": 0.6, "norm_region": "WITHIN_CHANNEL"},
-                {"name": "prelu", "type": "PReLU", "bottom": "l2", "top": "l2"},
                 {"name": "prelu_shared", "type": "PReLU", "bottom": "l2", "top": "p", "channel_shared": true},
                 {"name": "elu", "type": "ELU", "bottom": "p", "top": "p", "alpha": 0.7},
                 {"name": "flat", "type": "Flatten", "bottom": "p", "top": "out"}""", Phase.TRAIN, 0);
