@@ -197,6 +197,20 @@ class CudaLayersTest {
                 {"name": "flat", "type": "Flatten", "bottom": "p", "top": "out"}""", Phase.TRAIN, 0);
     }
 
+    /** Grouped and depthwise (a group per channel, strided) convolutions, as AlexNet's and MobileNet's. */
+    @Test
+    void groupedAndDepthwiseConvolutionsMatchTheCpu() {
+        matchesTheCpu("""
+                {"name": "grouped", "type": "Convolution", "bottom": "data", "top": "g", "num_output": 6, "kernel_size": 3,
+                 "pad": 1, "group": 2, "weight_filler": {"type": "xavier"}},
+                {"name": "depthwise", "type": "Convolution", "bottom": "g", "top": "dw", "num_output": 6, "kernel_size": 3,
+                 "stride": 2, "pad": 1, "group": 6, "bias_term": false, "weight_filler": {"type": "msra"}},
+                {"name": "bn", "type": "BatchNorm", "bottom": "dw", "top": "dw"},
+                {"name": "bn_scale", "type": "Scale", "bottom": "dw", "top": "dw", "bias_term": true},
+                {"name": "relu", "type": "ReLU", "bottom": "dw", "top": "dw"},
+                {"name": "flat", "type": "Flatten", "bottom": "dw", "top": "out"}""", Phase.TRAIN, 0);
+    }
+
     /** The TEST phase: Dropout passes its input on, BatchNorm uses the running statistics. */
     @Test
     void theTestPhaseMatchesTheCpu() {

