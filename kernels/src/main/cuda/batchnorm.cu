@@ -4,6 +4,21 @@
 // The per-channel reductions run one block per channel, in double; 256 threads per block.
 #include "common.cuh"
 
+// Block c's sums over channel c of an (outer, C, inner) layout: sum(a) and sum(a * b), in double, valid in
+// thread 0. Every thread has finished reading a and b when it returns (the sums synchronize the block).
+__device__ __forceinline__ void channel_sums(long outer, int C, long inner, int c, const float* a, const float* b,
+                                             double& sa, double& sab) {
+  sa = 0;
+  sab = 0;
+  for (long i = threadIdx.x; i < outer * inner; i += blockDim.x) {
+    long k = ((i / inner) * C + c) * inner + i % inner;
+    sa += a[k];
+    sab += (double)a[k] * b[k];
+  }
+  sa = cortado_block_sum(sa);
+  sab = cortado_block_sum(sab);
+}
+
 // TRAIN statistics: mean[c], invStd[c] = 1/sqrt(var + eps) with the biased variance, and the running sums
 // updated as the layer does (mean_sum = mean + f * mean_sum, var_sum = m/(m-1) * var + f * var_sum,
 // factor = f * factor + 1).
@@ -13,14 +28,8 @@ extern "C" __global__ void bn_train_stats(int N, int C, int S, const float* __re
                                           float* __restrict__ factor) {
   const int c = blockIdx.x;
   const long m = (long)N * S;
-  double s = 0, sq = 0;
-  for (long i = threadIdx.x; i < m; i += blockDim.x) {
-    float v = x[((i / S) * C + c) * (long)S + i % S];
-    s += v;
-    sq += (double)v * v;
-  }
-  s = cortado_block_sum(s);
-  sq = cortado_block_sum(sq);
+  double s, sq;
+  channel_sums(N, C, S, c, x, x, s, sq);
   if (threadIdx.x == 0) {
     double mu = s / m;
     double var = fmax(0.0, sq / m - mu * mu);
@@ -69,14 +78,8 @@ extern "C" __global__ void bn_backward(int N, int C, int S, const float* __restr
   const long m = (long)N * S;
   __shared__ float means[2];
   if (gamma != nullptr || !global) {
-    double sdy = 0, sdyy = 0;
-    for (long i = threadIdx.x; i < m; i += blockDim.x) {
-      long k = ((i / S) * C + c) * (long)S + i % S;
-      sdy += dy[k];
-      sdyy += (double)dy[k] * xnorm[k];
-    }
-    sdy = cortado_block_sum(sdy);
-    sdyy = cortado_block_sum(sdyy);
+    double sdy, sdyy;
+    channel_sums(N, C, S, c, dy, xnorm, sdy, sdyy);
     if (threadIdx.x == 0) {
       if (dgamma != nullptr) dgamma[c] += (float)sdyy;
       if (dbeta != nullptr) dbeta[c] += (float)sdy;
@@ -119,14 +122,8 @@ extern "C" __global__ void scale_backward(int outer, int dim, int inner, const f
   const int d = blockIdx.x;
   const long m = (long)outer * inner;
   if (ds != nullptr || db != nullptr) {
-    double sdy = 0, sdyx = 0;
-    for (long i = threadIdx.x; i < m; i += blockDim.x) {
-      long k = ((i / inner) * dim + d) * (long)inner + i % inner;
-      sdy += dy[k];
-      sdyx += (double)dy[k] * x[k];
-    }
-    sdy = cortado_block_sum(sdy);
-    sdyx = cortado_block_sum(sdyx);
+    double sdy, sdyx;
+    channel_sums(outer, dim, inner, d, dy, x, sdy, sdyx);
     if (threadIdx.x == 0) {
       if (db != nullptr) db[d] += (float)sdy;
       if (ds != nullptr) ds[d] = accumulate ? ds[d] + (float)sdyx : (float)sdyx;

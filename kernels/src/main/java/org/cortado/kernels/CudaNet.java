@@ -503,26 +503,9 @@ public final class CudaNet implements AutoCloseable {
                     }
                 }
                 case Eltwise e -> eltwiseForward(e, bottom, top.get(0));
-                case Concat c -> {
-                    Blob y = top.get(0);
-                    int a = c.axisOf(y);
-                    long off = 0;
-                    for (Blob b : bottom) {
-                        ops.copyRows(y.count(0, a), b.count(a), x(b), 0, b.count(a), x(y), off, y.count(a));
-                        off += b.count(a);
-                    }
-                }
-                case Slice sl -> {
-                    Blob xb = bottom.get(0);
-                    int a = sl.axisOf(xb);
-                    long off = 0;
-                    for (Blob t : top) {
-                        ops.copyRows(xb.count(0, a), t.count(a), x(xb), off, xb.count(a), x(t), 0, t.count(a));
-                        off += t.count(a);
-                    }
-                }
-                case Flatten f -> x(top.get(0)).copyFrom(x(bottom.get(0)), bottom.get(0).count());
-                case Reshape r -> x(top.get(0)).copyFrom(x(bottom.get(0)), bottom.get(0).count());
+                case Concat c -> pieces(top.get(0), bottom, c.axisOf(top.get(0)), true, false, k -> true);
+                case Slice sl -> pieces(bottom.get(0), top, sl.axisOf(bottom.get(0)), false, false, k -> true);
+                case Flatten _, Reshape _ -> x(top.get(0)).copyFrom(x(bottom.get(0)), bottom.get(0).count());
                 case Split s -> {
                     for (Blob t : top) {
                         if (t != bottom.get(0)) {
@@ -654,34 +637,15 @@ public final class CudaNet implements AutoCloseable {
                 }
                 case Eltwise e -> eltwiseBackward(e, l, bottom, top.get(0));
                 case Concat c -> {
-                    Blob y = top.get(0);
-                    int a = c.axisOf(y);
-                    long off = 0;
-                    for (int k = 0; k < bottom.size(); k++) {
-                        Blob b = bottom.get(k);
-                        if (propagates(l, k)) {
-                            ops.copyRows(y.count(0, a), b.count(a), dx(y), off, y.count(a), dx(b), 0, b.count(a));
-                        }
-                        off += b.count(a);
-                    }
+                    int at = l;
+                    pieces(top.get(0), bottom, c.axisOf(top.get(0)), false, true, k -> propagates(at, k));
                 }
                 case Slice sl -> {
                     if (propagates(l, 0)) {
-                        Blob xb = bottom.get(0);
-                        int a = sl.axisOf(xb);
-                        long off = 0;
-                        for (Blob t : top) {
-                            ops.copyRows(xb.count(0, a), t.count(a), dx(t), 0, t.count(a), dx(xb), off, xb.count(a));
-                            off += t.count(a);
-                        }
+                        pieces(bottom.get(0), top, sl.axisOf(bottom.get(0)), true, true, k -> true);
                     }
                 }
-                case Flatten f -> {
-                    if (propagates(l, 0)) {
-                        dx(bottom.get(0)).copyFrom(dx(top.get(0)), bottom.get(0).count());
-                    }
-                }
-                case Reshape r -> {
+                case Flatten _, Reshape _ -> {
                     if (propagates(l, 0)) {
                         dx(bottom.get(0)).copyFrom(dx(top.get(0)), bottom.get(0).count());
                     }
@@ -761,6 +725,30 @@ public final class CudaNet implements AutoCloseable {
         ops.scaleBackward(sc.outer(), sc.dim(), sc.inner(), top == xb ? scratch(sc, "x") : x(xb), dx(top), x(s),
                 !scaleIsBottom || propagates(l, 1) ? dx(s) : null, !scaleIsBottom, orNull(diff, sc.biasParam()),
                 propagates(l, 0) ? dx(xb) : null);
+    }
+
+    /**
+     * Concat and Slice: copies between {@code whole} and its {@code parts} along axis {@code a} (the parts
+     * side by side in order), into the whole or out of it, the data or ({@code gradient}) the diffs; only
+     * the parts {@code copied} accepts.
+     */
+    private void pieces(Blob whole, List<Blob> parts, int a, boolean intoWhole, boolean gradient,
+                        java.util.function.IntPredicate copied) {
+        long rows = whole.count(0, a), stride = whole.count(a), off = 0;
+        DeviceArray w = gradient ? dx(whole) : x(whole);
+        for (int k = 0; k < parts.size(); k++) {
+            Blob p = parts.get(k);
+            long width = p.count(a);
+            if (copied.test(k)) {
+                DeviceArray pa = gradient ? dx(p) : x(p);
+                if (intoWhole) {
+                    ops.copyRows(rows, width, pa, 0, width, w, off, stride);
+                } else {
+                    ops.copyRows(rows, width, w, off, stride, pa, 0, width);
+                }
+            }
+            off += width;
+        }
     }
 
     private static DeviceArray orNull(Map<Blob, DeviceArray> map, Blob b) {

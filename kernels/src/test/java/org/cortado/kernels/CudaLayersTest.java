@@ -2,7 +2,6 @@ package org.cortado.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.cortado.engine.config.Json;
@@ -100,7 +99,6 @@ class CudaLayersTest {
                 gpu.backward(1);
             }
             assertEquals(cpuLoss, gpuLoss, TOL * Math.max(1, Math.abs(cpuLoss)), "loss");
-            List<String> checked = new ArrayList<>();
             for (int l = 0; l < cpu.layers().size(); l++) {
                 String layer = cpu.layers().get(l).name();
                 for (int t = 0; t < cpu.topsOf(l).size(); t++) {
@@ -124,9 +122,7 @@ class CudaLayersTest {
                                 gpu.download(pb.get(i), true), TOL);
                     }
                 }
-                checked.add(layer);
             }
-            assertEquals(cpu.layers().size(), checked.size());
         }
     }
 
