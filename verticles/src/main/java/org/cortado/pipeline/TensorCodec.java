@@ -60,7 +60,9 @@ public final class TensorCodec implements MessageCodec<TensorMessage, TensorMess
         if (buffer instanceof BufferInternal internal && internal.unwrap().hasArray()) {
             // Straight into the buffer's heap array: one copy of the tensors, as a socket write makes.
             ByteBuf bb = internal.unwrap();
-            bb.ensureWritable(f.size);
+            if (bb.writableBytes() < f.size) {
+                bb.capacity(bb.writerIndex() + f.size); // exactly (ensureWritable would round 1 MiB up to 2)
+            }
             f.write(ByteBuffer.wrap(bb.array(), bb.arrayOffset() + bb.writerIndex(), f.size).slice());
             bb.writerIndex(bb.writerIndex() + f.size);
         } else {
