@@ -2,6 +2,8 @@
 // column layout, applied to every image of the batch side by side: the column matrix is (C*kh*kw, N*P)
 // with P = outH*outW, image n's columns at n*P (Im2col.im2col(g, x, n*C*H*W, col, n*P, N*P)). One GEMM
 // then multiplies the weights with all images at once; the permutes move between (N, C, P) and (C, N*P).
+// Deconvolution (org.cortado.engine.layers.Deconvolution) is the same ops with the roles swapped, plus
+// channel_bias_add.
 #include "common.cuh"
 
 // col[(c*kh + i)*kw + j][n*P + oy*ow + ox] = x[n][c][oy*sh - ph + i*dh][ox*sw - pw + j*dw], 0 in the padding.
@@ -83,4 +85,11 @@ extern "C" __global__ void cnp_to_nchw_bias(int N, int C, long P, const float* _
     float v = src[(long)c * N * P + n * P + p];
     dst[idx] = bias ? v + bias[c] : v;
   }
+}
+
+// y[n][c][p] += bias[c]: Deconvolution's bias (org.cortado.engine.layers.Deconvolution.forward), after the
+// backward-data pass of the convolution from y to the layer's input has written y.
+extern "C" __global__ void channel_bias_add(int N, int C, long P, const float* __restrict__ bias,
+                                            float* __restrict__ y) {
+  CORTADO_LOOP(idx, (long)N * C * P) { y[idx] = __fadd_rn(y[idx], bias[(idx / P) % C]); }
 }

@@ -1,6 +1,6 @@
 // Element-wise combinations and strided copies. CPU ops: org.cortado.engine.layers.Eltwise (SUM, PROD, MAX
 // with Caffe's tie-breaking), Dropout (y = x * mask, the mask drawn on the host from the layer's own
-// stream), Concat and Slice (rows of a (outer, inner) view copied between blobs).
+// stream), Concat and Slice (rows of a (outer, inner) view copied between blobs), Crop (a window copied).
 #include "common.cuh"
 
 // out = a * b, element by element (out may be a or b)
@@ -57,5 +57,28 @@ extern "C" __global__ void copy_rows(long rows, long width, const float* __restr
   CORTADO_LOOP(i, rows * width) {
     long r = i / width, j = i % width;
     dst[r * dstStride + j] = src[r * srcStride + j];
+  }
+}
+
+// Crop (org.cortado.engine.layers.Crop): y, of dims (d0, d1, ..., d5) (leading dims 1 for lower ranks), is the
+// window of x whose element for y's index (i0, ..., i5) is x[base + i0*s0 + ... + i5*s5] (base: the offsets
+// times x's strides). Forward (back = 0): y[i] = x[at(i)]; backward (back = 1): x[at(i)] = y[i], with x the
+// bottom's gradient (zeroed before) and y the top's.
+extern "C" __global__ void crop_copy(long n, int d1, int d2, int d3, int d4, int d5, long s0, long s1, long s2,
+                                     long s3, long s4, long s5, long base, float* __restrict__ x,
+                                     float* __restrict__ y, int back) {
+  CORTADO_LOOP(i, n) {
+    long t = i, at = base;
+    at += (t % d5) * s5; t /= d5;
+    at += (t % d4) * s4; t /= d4;
+    at += (t % d3) * s3; t /= d3;
+    at += (t % d2) * s2; t /= d2;
+    at += (t % d1) * s1; t /= d1;
+    at += t * s0;
+    if (back) {
+      x[at] = y[i];
+    } else {
+      y[i] = x[at];
+    }
   }
 }

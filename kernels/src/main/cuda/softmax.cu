@@ -2,12 +2,12 @@
 // CPU ops: org.cortado.engine.ops.Softmax (forward, backward) and the layer
 // org.cortado.engine.layers.SoftmaxWithLoss (loss = -sum log(max(p[label], FLT_MIN)) / normalizer over the
 // positions whose label is not the ignore label; dscores = (p - onehot(label)) * scale, 0 where ignored).
-// One thread per (outer, inner) position; the channel loop is short for classification heads.
+// One thread per (outer, inner) position; the channel loop is short for classification heads. The Softmax
+// layer may run in place: softmax_forward's y may be x, softmax_backward's dx may be dy.
 #include "common.cuh"
 #include <cfloat>
 
-extern "C" __global__ void softmax_forward(int outer, int channels, int inner, const float* __restrict__ x,
-                                           float* __restrict__ y) {
+extern "C" __global__ void softmax_forward(int outer, int channels, int inner, const float* x, float* y) {
   CORTADO_LOOP(pos, (long)outer * inner) {
     long base = (pos / inner) * channels * inner + pos % inner;
     float mx = -INFINITY;
@@ -23,7 +23,7 @@ extern "C" __global__ void softmax_forward(int outer, int channels, int inner, c
 }
 
 extern "C" __global__ void softmax_backward(int outer, int channels, int inner, const float* __restrict__ y,
-                                            const float* __restrict__ dy, float* __restrict__ dx) {
+                                            const float* dy, float* dx) {
   CORTADO_LOOP(pos, (long)outer * inner) {
     long base = (pos / inner) * channels * inner + pos % inner;
     double dot = 0;

@@ -15,6 +15,8 @@ import org.cortado.engine.layers.LRN;
 import org.cortado.engine.layers.PReLU;
 import org.cortado.engine.layers.Concat;
 import org.cortado.engine.layers.Convolution;
+import org.cortado.engine.layers.Crop;
+import org.cortado.engine.layers.Deconvolution;
 import org.cortado.engine.layers.Dropout;
 import org.cortado.engine.layers.Eltwise;
 import org.cortado.engine.layers.Flatten;
@@ -27,6 +29,7 @@ import org.cortado.engine.layers.Reshape;
 import org.cortado.engine.layers.Scale;
 import org.cortado.engine.layers.Sigmoid;
 import org.cortado.engine.layers.Slice;
+import org.cortado.engine.layers.Softmax;
 import org.cortado.engine.layers.SoftmaxWithLoss;
 import org.cortado.engine.layers.Split;
 import org.cortado.engine.layers.TanH;
@@ -56,7 +59,7 @@ public final class CudaNet implements AutoCloseable {
     /** Layer types this class runs on the GPU. */
     public static final Set<String> SUPPORTED = Set.of("Input", "Convolution", "InnerProduct", "Pooling", "ReLU",
             "Sigmoid", "TanH", "ELU", "PReLU", "LRN", "BatchNorm", "Scale", "Dropout", "Eltwise", "Concat", "Slice", "Flatten", "Reshape",
-            "SoftmaxWithLoss", "Split", "Accuracy");
+            "SoftmaxWithLoss", "Split", "Accuracy", "Deconvolution", "Crop", "Softmax");
 
     private final CudaDevice device;
     private final CudaOps ops;
@@ -94,6 +97,13 @@ public final class CudaNet implements AutoCloseable {
             }
             if (layer instanceof Pooling p && p.method() == Pooling.Method.STOCHASTIC) {
                 return Optional.of("layer '" + layer.name() + "': STOCHASTIC pooling has no CUDA implementation yet");
+            }
+            if (layer instanceof Crop c) {
+                try {
+                    CudaOps.CropPlan.of(net.bottomsOf(l).get(0).shape(), net.topsOf(l).get(0).shape(), c.offsets());
+                } catch (org.cortado.engine.ShapeException e) {
+                    return Optional.of("layer '" + layer.name() + "': " + e.getMessage());
+                }
             }
         }
         return Optional.empty();
@@ -236,6 +246,7 @@ public final class CudaNet implements AutoCloseable {
         long in = net.bottomsOf(l).isEmpty() ? 0 : net.bottomsOf(l).get(0).count();
         switch (layer) {
             case Convolution c -> workspaces.computeIfAbsent(c, k -> new CudaOps.ConvWorkspace());
+            case Deconvolution d -> workspaces.computeIfAbsent(d, k -> new CudaOps.ConvWorkspace());
             case Pooling p when p.method() == Pooling.Method.MAX ->
                     scratch(p, "mask", (long) p.planes() * p.geom().outSize(), DeviceArray.Type.INT);
             case SoftmaxWithLoss s -> {
@@ -454,6 +465,9 @@ public final class CudaNet implements AutoCloseable {
                                 x(top.get(i)), workspaces.get(c));
                     }
                 }
+                case Deconvolution d -> ops.deconvForward(precision, bottom.get(0).dim(0), d.geom(), d.channels(),
+                        d.group(), x(bottom.get(0)), x(d.params().get(0)), d.biasTerm() ? x(d.params().get(1)) : null,
+                        x(top.get(0)), workspaces.get(d));
                 case InnerProduct ip -> {
                     int m = ip.rows(), n = ip.numOutput(), k = ip.inputs();
                     DeviceArray y = x(top.get(0));
@@ -506,6 +520,9 @@ public final class CudaNet implements AutoCloseable {
                 case Concat c -> pieces(top.get(0), bottom, c.axisOf(top.get(0)), true, false, k -> true);
                 case Slice sl -> pieces(bottom.get(0), top, sl.axisOf(bottom.get(0)), false, false, k -> true);
                 case Flatten _, Reshape _ -> x(top.get(0)).copyFrom(x(bottom.get(0)), bottom.get(0).count());
+                case Crop c -> ops.crop(bottom.get(0).shape(), top.get(0).shape(), c.offsets(), x(bottom.get(0)),
+                        x(top.get(0)), false);
+                case Softmax sm -> ops.softmaxForward(sm.outer(), sm.channels(), sm.inner(), x(bottom.get(0)), x(top.get(0)));
                 case Split s -> {
                     for (Blob t : top) {
                         if (t != bottom.get(0)) {
@@ -575,6 +592,10 @@ public final class CudaNet implements AutoCloseable {
                                 workspaces.get(c));
                     }
                 }
+                case Deconvolution d -> ops.deconvBackward(precision, bottom.get(0).dim(0), d.geom(), d.channels(),
+                        d.group(), x(bottom.get(0)), x(d.params().get(0)), dx(top.get(0)), dx(d.params().get(0)),
+                        d.biasTerm() ? dx(d.params().get(1)) : null, propagates(l, 0) ? dx(bottom.get(0)) : null,
+                        workspaces.get(d));
                 case InnerProduct ip -> {
                     int m = ip.rows(), n = ip.numOutput(), k = ip.inputs();
                     DeviceArray xb = x(bottom.get(0)), dy = dx(top.get(0));
@@ -648,6 +669,19 @@ public final class CudaNet implements AutoCloseable {
                 case Flatten _, Reshape _ -> {
                     if (propagates(l, 0)) {
                         dx(bottom.get(0)).copyFrom(dx(top.get(0)), bottom.get(0).count());
+                    }
+                }
+                case Crop c -> {
+                    if (propagates(l, 0)) {
+                        Blob b = bottom.get(0);
+                        ops.fill(b.count(), 0f, dx(b));
+                        ops.crop(b.shape(), top.get(0).shape(), c.offsets(), dx(b), dx(top.get(0)), true);
+                    }
+                }
+                case Softmax sm -> {
+                    if (propagates(l, 0)) {
+                        ops.softmaxBackward(sm.outer(), sm.channels(), sm.inner(), x(top.get(0)), dx(top.get(0)),
+                                dx(bottom.get(0)));
                     }
                 }
                 case Split s -> {

@@ -218,7 +218,41 @@ public final class CudaOps {
         }
     }
 
-    // ---- pooling: org.cortado.engine.ops.Pooling ----
+    /**
+     * Deconvolution.forward over a batch of {@code n}: {@code y (n, g.c(), g.h(), g.w())} from
+     * {@code x (n, inC, ...)} and weights {@code (inC, g.c()/group, kh, kw)}, where {@code g} is the
+     * convolution from y to x: its backward-data pass, then {@code bias} (per output channel, or null).
+     */
+    public void deconvForward(Precision p, int n, ConvGeom g, int inC, int group, DeviceArray x, DeviceArray w,
+                              DeviceArray bias, DeviceArray y, ConvWorkspace ws) {
+        convBackward(p, n, g, inC, group, null, w, x, null, null, y, ws);
+        if (bias != null) {
+            KernelArgs.holds("deconvolution", "bias", bias.length(), g.c());
+            long plane = (long) g.h() * g.w();
+            loop("channel_bias_add", (long) n * g.c() * plane, n, g.c(), plane, bias.base(), y.base());
+        }
+    }
+
+    /**
+     * Deconvolution.backward: {@code db} (sums of dy per output channel), {@code dw} (the convolution's
+     * weight gradient with its input := dy and its output gradient := x) are accumulated into, and
+     * {@code dx} (the convolution of dy, no bias) overwritten; each may be null.
+     */
+    public void deconvBackward(Precision p, int n, ConvGeom g, int inC, int group, DeviceArray x, DeviceArray w,
+                               DeviceArray dy, DeviceArray dw, DeviceArray db, DeviceArray dx, ConvWorkspace ws) {
+        if (db != null) {
+            KernelArgs.holds("deconvolution backward", "db", db.length(), g.c());
+            channelSum(n, g.c(), (long) g.h() * g.w(), dy, 1f, db);
+        }
+        if (dw != null) {
+            convBackward(p, n, g, inC, group, dy, w, x, dw, null, null, ws);
+        }
+        if (dx != null) {
+            convForward(p, n, g, inC, group, dy, w, null, dx, ws);
+        }
+    }
+
+        // ---- pooling: org.cortado.engine.ops.Pooling ----
 
     private Object[] poolArgs(Pooling.Geom g, int planes) {
         return new Object[] {planes, g.h(), g.w(), g.kh(), g.kw(), g.sh(), g.sw(), g.ph(), g.pw(), g.outH(), g.outW()};
@@ -529,6 +563,82 @@ public final class CudaOps {
     }
 
     // ---- Eltwise, Dropout, Concat and Slice: org.cortado.engine.layers.Eltwise, Dropout, Concat, Slice ----
+
+    /** The most axes {@link #crop} takes once the axes it can merge are merged. */
+    public static final int CROP_RANK = 6;
+
+    /**
+     * How {@code crop_copy} walks a crop: y's dims (outermost first, {@link #CROP_RANK} of them, leading
+     * ones 1), x's stride for each, and x's index of y's first element. Axes where the window spans x
+     * are merged with the axis before them.
+     */
+    record CropPlan(int[] dims, long[] strides, long base, long count) {
+        static CropPlan of(int[] xShape, int[] yShape, int[] offsets) {
+            int r = xShape.length;
+            long[] stride = new long[r];
+            long base = 0;
+            long count = 1;
+            for (int d = r - 1; d >= 0; d--) {
+                stride[d] = d == r - 1 ? 1 : stride[d + 1] * xShape[d + 1];
+                base += offsets[d] * stride[d];
+                count *= yShape[d];
+            }
+            java.util.ArrayDeque<long[]> axes = new java.util.ArrayDeque<>(); // (dim, stride), innermost last
+            for (int d = 0; d < r; d++) {
+                if (!axes.isEmpty() && yShape[d] == xShape[d]) { // i' * stride[d-1] + i * stride[d] = (i' * dim + i) * stride[d]
+                    long[] prev = axes.removeLast();
+                    axes.addLast(new long[] {prev[0] * yShape[d], stride[d]});
+                } else {
+                    axes.addLast(new long[] {yShape[d], stride[d]});
+                }
+            }
+            if (axes.size() > CROP_RANK) {
+                throw new org.cortado.engine.ShapeException("crop: " + axes.size() + " cropped axes, the GPU takes at most "
+                        + CROP_RANK);
+            }
+            while (axes.size() < CROP_RANK) {
+                axes.addFirst(new long[] {1, 0});
+            }
+            int[] dims = new int[CROP_RANK];
+            long[] strides = new long[CROP_RANK];
+            int i = 0;
+            for (long[] a : axes) {
+                dims[i] = Math.toIntExact(a[0]);
+                strides[i++] = a[1];
+            }
+            return new CropPlan(dims, strides, base, count);
+        }
+
+        /** x's index of y's element {@code i}, as {@code crop_copy} computes it. */
+        long at(long i) {
+            long t = i, at = base;
+            for (int d = CROP_RANK - 1; d > 0; d--) {
+                at += (t % dims[d]) * strides[d];
+                t /= dims[d];
+            }
+            return at + t * strides[0];
+        }
+    }
+
+    /**
+     * Crop.forward ({@code back} false: {@code y} = the window of {@code x} at {@code offsets}) or the copy
+     * of its backward ({@code back} true: the window of {@code x}, the bottom's gradient, = {@code y}, the
+     * top's; the caller zeroes x first).
+     */
+    public void crop(int[] xShape, int[] yShape, int[] offsets, DeviceArray x, DeviceArray y, boolean back) {
+        sameDevice(device, x, y);
+        CropPlan c = CropPlan.of(xShape, yShape, offsets);
+        long xCount = 1;
+        for (int d : xShape) {
+            xCount *= d;
+        }
+        KernelArgs.holds("crop", "x", x.length(), c.count() == 0 ? 0 : xCount);
+        KernelArgs.holds("crop", "y", y.length(), c.count());
+        int[] d = c.dims();
+        long[] s = c.strides();
+        loop("crop_copy", c.count(), c.count(), d[1], d[2], d[3], d[4], d[5], s[0], s[1], s[2], s[3], s[4], s[5], c.base(),
+                x.base(), y.base(), back ? 1 : 0);
+    }
 
     /** {@code out = a * b} element by element ({@code out} may be {@code a} or {@code b}): Dropout's mask, Eltwise PROD. */
     public void mul(long n, DeviceArray a, DeviceArray b, DeviceArray out) {

@@ -207,6 +207,26 @@ class CudaLayersTest {
                 {"name": "flat", "type": "Flatten", "bottom": "dw", "top": "out"}""", Phase.TRAIN, 0);
     }
 
+    /**
+     * FCN's upsampling head: Deconvolution (strided with bias; grouped and dilated without), Crop back to
+     * the input's size at offsets (bottom 1 only gives the shape), Softmax over a spatial axis and then in
+     * place over the channels. The convolution in front makes the first Deconvolution pass a gradient on.
+     */
+    @Test
+    void deconvolutionCropAndSoftmaxMatchTheCpu() {
+        matchesTheCpu("""
+                {"name": "conv", "type": "Convolution", "bottom": "data", "top": "c", "num_output": 4, "kernel_size": 3,
+                 "pad": 1, "weight_filler": {"type": "xavier"}},
+                {"name": "up", "type": "Deconvolution", "bottom": "c", "top": "u", "num_output": 4, "kernel_size": 4,
+                 "stride": 2, "pad": 1, "weight_filler": {"type": "xavier"}},
+                {"name": "up_grouped", "type": "Deconvolution", "bottom": "u", "top": "g", "num_output": 6,
+                 "kernel_size": 3, "dilation": 2, "pad": 2, "group": 2, "bias_term": false,
+                 "weight_filler": {"type": "xavier"}},
+                {"name": "crop", "type": "Crop", "bottom": ["g", "data"], "top": "cr", "axis": 2, "offset": [2, 3]},
+                {"name": "softmax_w", "type": "Softmax", "bottom": "cr", "top": "out", "axis": 2},
+                {"name": "softmax_c", "type": "Softmax", "bottom": "out", "top": "out"}""", Phase.TRAIN, 0);
+    }
+
     /** The TEST phase: Dropout passes its input on, BatchNorm uses the running statistics. */
     @Test
     void theTestPhaseMatchesTheCpu() {

@@ -79,6 +79,11 @@ public final class Crop extends Layer {
         top.get(0).reshape(out);
     }
 
+    /** The offset on each axis of bottom 0 (0 before {@code axis}), for the current shapes. */
+    public int[] offsets() {
+        return offsets.clone();
+    }
+
     @Override
     public void forward(List<Blob> bottom, List<Blob> top) {
         copy(bottom.get(0), top.get(0), true);

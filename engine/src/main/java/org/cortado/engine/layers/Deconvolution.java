@@ -139,6 +139,28 @@ public final class Deconvolution extends Layer {
         }
     }
 
+    /** The convolution from this layer's output to its input (whose backward-data pass is this layer's forward). */
+    public ConvGeom geom() {
+        return geom;
+    }
+
+    /** Input channels (the weights' first axis). */
+    public int channels() {
+        return channels;
+    }
+
+    public int numOutput() {
+        return numOutput;
+    }
+
+    public int group() {
+        return group;
+    }
+
+    public boolean biasTerm() {
+        return biasTerm;
+    }
+
     /** Forward FLOPs: each input value times {@code num_output/group * kh * kw} weights, plus the bias (see {@link Layer#flops}). */
     @Override
     public long flops(List<Blob> bottom, List<Blob> top) {

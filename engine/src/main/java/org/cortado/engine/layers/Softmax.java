@@ -57,6 +57,19 @@ public final class Softmax extends Layer {
                 bottom.get(0).dx(), scratch);
     }
 
+    /** The bottom viewed as {@code (outer, channels, inner)} around the axis, for the current shape. */
+    public int outer() {
+        return outer;
+    }
+
+    public int channels() {
+        return channels;
+    }
+
+    public int inner() {
+        return inner;
+    }
+
     /** Forward FLOPs: three per element (exp, sum, divide) (see {@link Layer#flops}). */
     @Override
     public long flops(List<Blob> bottom, List<Blob> top) {
