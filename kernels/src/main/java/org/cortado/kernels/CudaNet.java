@@ -11,6 +11,7 @@ import org.cortado.engine.ConfigException;
 import org.cortado.engine.layers.Accuracy;
 import org.cortado.engine.layers.BatchNorm;
 import org.cortado.engine.layers.ELU;
+import org.cortado.engine.layers.EuclideanLoss;
 import org.cortado.engine.layers.LRN;
 import org.cortado.engine.layers.PReLU;
 import org.cortado.engine.layers.Concat;
@@ -59,7 +60,7 @@ public final class CudaNet implements AutoCloseable {
     /** Layer types this class runs on the GPU. */
     public static final Set<String> SUPPORTED = Set.of("Input", "Convolution", "InnerProduct", "Pooling", "ReLU",
             "Sigmoid", "TanH", "ELU", "PReLU", "LRN", "BatchNorm", "Scale", "Dropout", "Eltwise", "Concat", "Slice", "Flatten", "Reshape",
-            "SoftmaxWithLoss", "Split", "Accuracy", "Deconvolution", "Crop", "Softmax");
+            "SoftmaxWithLoss", "Split", "Accuracy", "Deconvolution", "Crop", "Softmax", "EuclideanLoss");
 
     private final CudaDevice device;
     private final CudaOps ops;
@@ -259,6 +260,7 @@ public final class CudaNet implements AutoCloseable {
                 scratch(bn, "xnorm", in, DeviceArray.Type.FLOAT);
             }
             case Dropout d -> scratch(d, "mask", in, DeviceArray.Type.FLOAT);
+            case EuclideanLoss e -> scratch(e, "diff", in, DeviceArray.Type.FLOAT);
             case LRN n -> scratch(n, "scale", in, DeviceArray.Type.FLOAT);
             case PReLU p when net.topsOf(l).get(0) == net.bottomsOf(l).get(0) ->
                     scratch(p, "x", in, DeviceArray.Type.FLOAT); // in place: the input, for the gradients
@@ -552,6 +554,16 @@ public final class CudaNet implements AutoCloseable {
                     loss += net.lossWeight(l, 0) * value;
                     lossValid.put(s, sum.valid());
                 }
+                case EuclideanLoss e -> {
+                    Blob a = bottom.get(0);
+                    DeviceArray diff = scratch(e, "diff");
+                    diff.copyFrom(x(a), a.count());
+                    ops.axpyUnfused(a.count(), -1f, x(bottom.get(1)), diff); // a - b, rounded as the CPU's
+                    float value = (float) (ops.sum(a.count(), diff, 0, true) / a.dim(0) / 2);
+                    top.get(0).x()[0] = value;
+                    x(top.get(0)).upload(new float[] {value});
+                    loss += net.lossWeight(l, 0) * value;
+                }
                 default -> throw new IllegalStateException("unsupported layer " + layer.type());
             }
             if (profiling) {
@@ -700,6 +712,16 @@ public final class CudaNet implements AutoCloseable {
                         float scale = (float) (net.lossWeight(l, 0) * lossScale) / (float) normalizer;
                         ops.softmaxLossBackward(s.outer(), s.channels(), s.inner(), scratch(s, "prob"), x(bottom.get(1)),
                                 s.ignoreLabel().isPresent(), s.ignoreLabel().orElse(0), scale, dx(bottom.get(0)));
+                    }
+                }
+                case EuclideanLoss e -> {
+                    float weight = (float) (net.lossWeight(l, 0) * lossScale);
+                    int num = bottom.get(0).dim(0);
+                    for (int k = 0; k < 2; k++) {
+                        if (propagates(l, k)) {
+                            ops.scaleCopy(bottom.get(0).count(), (k == 0 ? 1f : -1f) * weight / num, scratch(e, "diff"),
+                                    dx(bottom.get(k)));
+                        }
                     }
                 }
                 default -> throw new IllegalStateException("layer " + layer.name() + " (" + layer.type()

@@ -227,6 +227,21 @@ class CudaLayersTest {
                 {"name": "softmax_c", "type": "Softmax", "bottom": "out", "top": "out"}""", Phase.TRAIN, 0);
     }
 
+    /**
+     * EuclideanLoss between two computed branches (both get a gradient), weighted 0.5, beside the
+     * softmax loss: the net's loss is their weighted sum.
+     */
+    @Test
+    void euclideanLossMatchesTheCpu() {
+        matchesTheCpu("""
+                {"name": "fa", "type": "Convolution", "bottom": "data", "top": "fa", "num_output": 3, "kernel_size": 1,
+                 "weight_filler": {"type": "xavier"}},
+                {"name": "fb", "type": "Convolution", "bottom": "data", "top": "fb", "num_output": 3, "kernel_size": 3,
+                 "pad": 1, "bias_term": false, "weight_filler": {"type": "xavier"}},
+                {"name": "euclid", "type": "EuclideanLoss", "bottom": ["fa", "fb"], "top": "eloss", "loss_weight": 0.5},
+                {"name": "flat", "type": "Flatten", "bottom": "fa", "top": "out"}""", Phase.TRAIN, 0);
+    }
+
     /** The TEST phase: Dropout passes its input on, BatchNorm uses the running statistics. */
     @Test
     void theTestPhaseMatchesTheCpu() {

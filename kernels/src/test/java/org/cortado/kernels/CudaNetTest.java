@@ -126,7 +126,7 @@ class CudaNetTest {
             e = assertThrows(ConfigException.class, () -> CudaNet.open(device, net, CudaOps.Precision.F32));
         }
         assertEquals("layer 'exp1' of type Exp has no CUDA implementation yet (on the GPU: Accuracy, BatchNorm, Concat, "
-                + "Convolution, Crop, Deconvolution, Dropout, ELU, Eltwise, Flatten, InnerProduct, Input, LRN, PReLU, Pooling, "
+                + "Convolution, Crop, Deconvolution, Dropout, ELU, Eltwise, EuclideanLoss, Flatten, InnerProduct, Input, LRN, PReLU, Pooling, "
                 + "ReLU, Reshape, Scale, Sigmoid, Slice, Softmax, SoftmaxWithLoss, Split, TanH)", e.getMessage());
     }
 }
