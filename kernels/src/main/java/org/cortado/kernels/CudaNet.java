@@ -177,14 +177,18 @@ public final class CudaNet implements AutoCloseable {
                 params.add(p);
             }
         }
-        fit();
+        fit(o);
     }
 
     /** Every blob's arrays and every layer's scratch, grown to the net's current shapes. */
-    private void fit() {
+    private void fit(CudaOps o) {
         for (Blob b : blobs()) {
             sized(data, b);
-            sized(diff, b);
+            DeviceArray before = diff.get(b);
+            DeviceArray g = sized(diff, b);
+            if (g != before) { // zero, as the CPU's fresh arrays: a gradient no layer writes (Crop's bottom 1, a
+                o.fill(g.length(), 0f, g); // metric's input) still enters the sum a Split's backward makes
+            }
         }
         for (int l = from; l < to; l++) {
             scratch(l);
@@ -290,7 +294,7 @@ public final class CudaNet implements AutoCloseable {
         }
         net.setBatchSize(batch);
         device.call(() -> {
-            fit();
+            fit(ops);
             return null;
         });
     }

@@ -209,8 +209,10 @@ class CudaLayersTest {
 
     /**
      * FCN's upsampling head: Deconvolution (strided with bias; grouped and dilated without), Crop back to
-     * the input's size at offsets (bottom 1 only gives the shape), Softmax over a spatial axis and then in
-     * place over the channels. The convolution in front makes the first Deconvolution pass a gradient on.
+     * the size of the convolution in front at offsets (that blob, Crop's bottom 1, gives only the shape
+     * and gets no gradient from it, but the Split in front of it adds that gradient in, as in FCN-16s),
+     * Softmax in place over the channels and then over a spatial axis. The convolution in front makes
+     * the first Deconvolution pass a gradient on.
      */
     @Test
     void deconvolutionCropAndSoftmaxMatchTheCpu() {
@@ -222,9 +224,9 @@ class CudaLayersTest {
                 {"name": "up_grouped", "type": "Deconvolution", "bottom": "u", "top": "g", "num_output": 6,
                  "kernel_size": 3, "dilation": 2, "pad": 2, "group": 2, "bias_term": false,
                  "weight_filler": {"type": "xavier"}},
-                {"name": "crop", "type": "Crop", "bottom": ["g", "data"], "top": "cr", "axis": 2, "offset": [2, 3]},
-                {"name": "softmax_w", "type": "Softmax", "bottom": "cr", "top": "out", "axis": 2},
-                {"name": "softmax_c", "type": "Softmax", "bottom": "out", "top": "out"}""", Phase.TRAIN, 0);
+                {"name": "crop", "type": "Crop", "bottom": ["g", "c"], "top": "cr", "axis": 2, "offset": [2, 3]},
+                {"name": "softmax_c", "type": "Softmax", "bottom": "cr", "top": "cr"},
+                {"name": "softmax_w", "type": "Softmax", "bottom": "cr", "top": "out", "axis": 2}""", Phase.TRAIN, 0);
     }
 
     /**
