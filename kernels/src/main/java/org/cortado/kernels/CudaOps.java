@@ -252,7 +252,7 @@ public final class CudaOps {
         }
     }
 
-        // ---- pooling: org.cortado.engine.ops.Pooling ----
+    // ---- pooling: org.cortado.engine.ops.Pooling ----
 
     private Object[] poolArgs(Pooling.Geom g, int planes) {
         return new Object[] {planes, g.h(), g.w(), g.kh(), g.kw(), g.sh(), g.sw(), g.ph(), g.pw(), g.outH(), g.outW()};

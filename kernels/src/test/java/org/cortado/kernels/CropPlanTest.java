@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.cortado.engine.config.Json;
+import org.cortado.engine.layers.Crop;
 import org.cortado.engine.net.Net;
 import org.cortado.engine.net.Phase;
 import org.cortado.engine.ops.Parallel;
@@ -36,7 +37,6 @@ class CropPlanTest {
     @Test
     void theKernelsWalkPicksWhatTheCpuCropPicks() {
         SplittableRandom rng = new SplittableRandom(5);
-        int cases = 0;
         for (int trial = 0; trial < 300; trial++) {
             int rank = 1 + rng.nextInt(6);
             int axis = rng.nextInt(rank);
@@ -56,10 +56,7 @@ class CropPlanTest {
                 xs[i] = i;
             }
             net.forward();
-            int[] full = new int[rank];
-            for (int d = 0; d < rank; d++) {
-                full[d] = d - axis >= 0 ? off[d - axis] : 0;
-            }
+            int[] full = ((Crop) net.layers().get(1)).offsets(); // as CudaNet passes them
             CudaOps.CropPlan plan = CudaOps.CropPlan.of(x, net.blob("y").shape(), full);
             assertEquals(net.blob("y").count(), plan.count());
             float[] y = net.blob("y").x();
@@ -67,9 +64,7 @@ class CropPlanTest {
                 assertEquals((long) y[i], plan.at(i), "element " + i + " of x " + Arrays.toString(x) + " cropped to "
                         + Arrays.toString(net.blob("y").shape()) + " at " + Arrays.toString(full));
             }
-            cases++;
         }
-        assertEquals(300, cases);
     }
 
     @Test
