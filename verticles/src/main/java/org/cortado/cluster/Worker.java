@@ -20,6 +20,7 @@ import org.cortado.engine.train.ConfigCheck;
 import org.cortado.engine.train.TrainingData;
 import org.cortado.pipeline.Addresses;
 import org.cortado.pipeline.AugmenterVerticle;
+import org.cortado.pipeline.LoaderGate;
 import org.cortado.pipeline.RunContext;
 import org.cortado.pipeline.ShardLoaderVerticle;
 import org.cortado.pipeline.TensorCodec;
@@ -28,9 +29,9 @@ import org.cortado.pipeline.TensorCodec;
  * A cluster member that loads for whatever run the cluster trains ({@code cortado worker}): every
  * second it asks for the run ({@link ClusterRun}); for a new run it opens the run's data (relative
  * paths against {@code --data-root}, else the coordinator's folders: a shared path) and deploys its
- * ShardLoaders and Augmenters on the run's addresses, where the event bus spreads the coordinator's
- * batch requests over every member's loaders; when the run no longer answers it lets go of it and
- * waits for the next.
+ * Augmenters, ShardLoaders and the {@link LoaderGate} on the run's addresses, where the event bus
+ * spreads the coordinator's batch requests evenly over the members' gates; when the run no longer
+ * answers it lets go of it and waits for the next.
  */
 public final class Worker {
     private final Vertx vertx;
@@ -41,6 +42,7 @@ public final class Worker {
     private final Consumer<String> log;
     private String current;
     private boolean busy;
+    private boolean asking;
     private int misses;
     private int idle;
     private final List<String> deployments = new ArrayList<>();
@@ -72,10 +74,14 @@ public final class Worker {
     }
 
     private void poll() {
-        if (busy) {
+        // One question at a time: a second answer arriving while the first one's run is being opened
+        // would open and deploy it twice.
+        if (busy || asking) {
             return;
         }
+        asking = true;
         vertx.eventBus().<JsonObject>request(ClusterRun.ADDRESS, new JsonObject(), new DeliveryOptions().setSendTimeout(1500))
+                .onComplete(r -> asking = false)
                 .onSuccess(m -> {
                     misses = 0;
                     idle = 0;
@@ -123,9 +129,12 @@ public final class Worker {
         return vertx.executeBlocking(() -> open(info)).compose(ctx -> {
             DeploymentOptions threads = new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)
                     .setWorkerPoolName("cortado-worker-" + run + "-data").setWorkerPoolSize(Math.max(loaders, augmenters));
-            Future<String> f = vertx.deployVerticle(() -> new ShardLoaderVerticle(ctx), new DeploymentOptions(threads).setInstances(loaders))
+            // augmenters, loaders, then the gate: no request is taken before what answers it is there
+            Future<String> f = vertx.deployVerticle(() -> new AugmenterVerticle(ctx), new DeploymentOptions(threads).setInstances(augmenters))
                     .onSuccess(deployments::add)
-                    .compose(x -> vertx.deployVerticle(() -> new AugmenterVerticle(ctx), new DeploymentOptions(threads).setInstances(augmenters)))
+                    .compose(x -> vertx.deployVerticle(() -> new ShardLoaderVerticle(ctx), new DeploymentOptions(threads).setInstances(loaders)))
+                    .onSuccess(deployments::add)
+                    .compose(x -> vertx.deployVerticle(new LoaderGate(ctx.addresses()), threads))
                     .onSuccess(deployments::add);
             return f.map(x -> {
                 current = run;

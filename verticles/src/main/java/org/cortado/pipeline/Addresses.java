@@ -4,7 +4,8 @@ package org.cortado.pipeline;
  * Every event-bus address of a run, in one place: {@code cortado.<run>.<component>.<what>}.
  *
  * <pre>
- *   loader.requests        coordinator → any ShardLoader      batch request (phase, epoch, index, ids)
+ *   loader.requests        coordinator → any node's LoaderGate  batch request (phase, epoch, index, ids)
+ *   loader.requests.here   LoaderGate → a ShardLoader of its node (local)  the same request
  *   augment.batches        ShardLoader → any Augmenter        raw batch (uint8 or float32 pixels, labels, ids)
  *   coordinator.batches    Augmenter → Coordinator            float batch, ready for stage 0
  *   coordinator.outputs    last Stage → Coordinator           loss and other outputs of a micro-batch
@@ -40,6 +41,11 @@ public record Addresses(String run) {
 
     public String loaderRequests() {
         return a("loader.requests");
+    }
+
+    /** Where a node's {@link LoaderGate} hands requests to the node's own ShardLoaders (local consumers only). */
+    public String loaderRequestsHere() {
+        return a("loader.requests.here");
     }
 
     public String augmentBatches() {

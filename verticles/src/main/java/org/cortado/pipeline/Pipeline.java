@@ -182,7 +182,8 @@ public final class Pipeline {
         DeploymentOptions data = dataThreads(ctx);
         if (p.loaders() > 0) { // 0: only the cluster's workers load
             chain = chain.compose(x -> vertx.deployVerticle(() -> new ShardLoaderVerticle(ctx),
-                    new DeploymentOptions(data).setInstances(p.loaders()))).onSuccess(ids::add);
+                    new DeploymentOptions(data).setInstances(p.loaders()))).onSuccess(ids::add)
+                    .compose(x -> vertx.deployVerticle(new LoaderGate(ctx.addresses()), data)).onSuccess(ids::add);
         }
         chain = chain.compose(x -> vertx.deployVerticle(() -> new AugmenterVerticle(ctx),
                         new DeploymentOptions(data).setInstances(p.augmenters()))).onSuccess(ids::add)

@@ -10,8 +10,9 @@ import org.cortado.engine.net.Phase;
 
 /**
  * Answers batch requests: reads the named samples from the shard set ({@code ShardSet.read}) and
- * sends the raw batch on to the augmenters. Deployed as a worker verticle, N instances: the event bus
- * spreads the requests over them. A read error is reported to the coordinator with the file named.
+ * sends the raw batch on to the augmenters. Deployed as a worker verticle, N instances, with one
+ * {@link LoaderGate} per node that takes the requests and spreads them over them. A read error is
+ * reported to the coordinator with the file named.
  */
 public final class ShardLoaderVerticle extends VerticleBase {
     private static final java.util.concurrent.atomic.AtomicInteger INSTANCES = new java.util.concurrent.atomic.AtomicInteger();
@@ -29,7 +30,7 @@ public final class ShardLoaderVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
-        return vertx.eventBus().<TensorMessage>consumer(ctx.addresses().loaderRequests(), this::onRequest).completion();
+        return vertx.eventBus().<TensorMessage>localConsumer(ctx.addresses().loaderRequestsHere(), this::onRequest).completion();
     }
 
     private void onRequest(Message<TensorMessage> m) {

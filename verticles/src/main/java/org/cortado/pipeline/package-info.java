@@ -1,7 +1,8 @@
 /**
  * The training pipeline as Vert.x verticles: {@link org.cortado.pipeline.CoordinatorVerticle} (sampler,
  * prefetch, re-requests, duplicates, steps, test passes, snapshots, control, metrics),
- * {@link org.cortado.pipeline.ShardLoaderVerticle}, {@link org.cortado.pipeline.AugmenterVerticle},
+ * {@link org.cortado.pipeline.ShardLoaderVerticle} (behind one {@link org.cortado.pipeline.LoaderGate}
+ * per node), {@link org.cortado.pipeline.AugmenterVerticle},
  * {@link org.cortado.pipeline.StageVerticle} (a slice of the net, GPipe micro-batches) and
  * {@link org.cortado.pipeline.OptimizerVerticle} (the solver), and on a GPU
  * {@link org.cortado.pipeline.GpuVerticle} (the CUDA context; the stages' layers then run as
