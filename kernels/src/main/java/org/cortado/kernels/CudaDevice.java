@@ -299,6 +299,7 @@ public final class CudaDevice implements AutoCloseable {
                 case Integer v -> Pointer.to(new int[] {v});
                 case Long v -> Pointer.to(new long[] {v});
                 case Float v -> Pointer.to(new float[] {v});
+                case Double v -> Pointer.to(new double[] {v});
                 case CUdeviceptr v -> Pointer.to(v);
                 case null -> Pointer.to(new long[] {0});
                 default -> throw new IllegalArgumentException("kernel argument of type " + args[i].getClass());

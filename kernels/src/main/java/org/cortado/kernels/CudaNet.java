@@ -8,7 +8,15 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.cortado.engine.ConfigException;
+import org.cortado.engine.layers.AbsVal;
 import org.cortado.engine.layers.Accuracy;
+import org.cortado.engine.layers.BNLL;
+import org.cortado.engine.layers.Clip;
+import org.cortado.engine.layers.Exp;
+import org.cortado.engine.layers.Log;
+import org.cortado.engine.layers.Power;
+import org.cortado.engine.layers.Swish;
+import org.cortado.engine.layers.Threshold;
 import org.cortado.engine.layers.BatchNorm;
 import org.cortado.engine.layers.ELU;
 import org.cortado.engine.layers.EuclideanLoss;
@@ -60,7 +68,8 @@ public final class CudaNet implements AutoCloseable {
     /** Layer types this class runs on the GPU. */
     public static final Set<String> SUPPORTED = Set.of("Input", "Convolution", "InnerProduct", "Pooling", "ReLU",
             "Sigmoid", "TanH", "ELU", "PReLU", "LRN", "BatchNorm", "Scale", "Dropout", "Eltwise", "Concat", "Slice", "Flatten", "Reshape",
-            "SoftmaxWithLoss", "Split", "Accuracy", "Deconvolution", "Crop", "Softmax", "EuclideanLoss");
+            "SoftmaxWithLoss", "Split", "Accuracy", "Deconvolution", "Crop", "Softmax", "EuclideanLoss",
+            "AbsVal", "Power", "Exp", "Log", "BNLL", "Clip", "Threshold", "Swish");
 
     private final CudaDevice device;
     private final CudaOps ops;
@@ -225,6 +234,45 @@ public final class CudaNet implements AutoCloseable {
     }
 
     /** A layer's scratch array, by what it holds. */
+    /** The kernel of an element-wise layer of {@link CudaOps.Neuron}, and its constants as the kernels take them. */
+    private static CudaOps.Neuron neuron(Layer layer) {
+        return switch (layer) {
+            case AbsVal _ -> CudaOps.Neuron.ABSVAL;
+            case Power _ -> CudaOps.Neuron.POWER;
+            case Exp _ -> CudaOps.Neuron.EXP;
+            case Log _ -> CudaOps.Neuron.LOG;
+            case BNLL _ -> CudaOps.Neuron.BNLL;
+            case Clip _ -> CudaOps.Neuron.CLIP;
+            case Threshold _ -> CudaOps.Neuron.THRESHOLD;
+            case Swish _ -> CudaOps.Neuron.SWISH;
+            default -> throw new IllegalArgumentException("not an element-wise layer: " + layer.type());
+        };
+    }
+
+    private static List<Object> neuronConstants(Layer layer) {
+        return switch (layer) {
+            // power - 1 in float, as Power's backward rounds it
+            case Power p -> List.of((double) p.power(), (double) (p.power() - 1), (double) p.scale(), (double) p.shift());
+            case Exp e -> List.of(e.inner(), e.outer());
+            case Log g -> List.of(g.scale(), g.shift(), g.logBase());
+            case Clip c -> List.of(c.min(), c.max());
+            case Threshold t -> List.of(t.threshold());
+            case Swish w -> List.of(w.beta());
+            default -> List.of();
+        };
+    }
+
+    private void neuronForward(Layer layer, Blob bottom, Blob top) {
+        ops.neuronForward(neuron(layer), bottom.count(), neuronConstants(layer), x(bottom),
+                layer instanceof Swish ? scratch(layer, "sig") : null, x(top));
+    }
+
+    /** {@code xOrY}: what the layer's backward reads, its input or (Exp, Swish) its output. */
+    private void neuronBackward(Layer layer, Blob bottom, DeviceArray xOrY, Blob top) {
+        ops.neuronBackward(neuron(layer), bottom.count(), neuronConstants(layer), xOrY,
+                layer instanceof Swish ? scratch(layer, "sig") : null, dx(top), dx(bottom));
+    }
+
     private record Scratch(Layer layer, String what) {
         @Override
         public boolean equals(Object o) {
@@ -264,6 +312,7 @@ public final class CudaNet implements AutoCloseable {
                 scratch(bn, "xnorm", in, DeviceArray.Type.FLOAT);
             }
             case Dropout d -> scratch(d, "mask", in, DeviceArray.Type.FLOAT);
+            case Swish w -> scratch(w, "sig", in, DeviceArray.Type.FLOAT);
             case EuclideanLoss e -> scratch(e, "diff", in, DeviceArray.Type.FLOAT);
             case LRN n -> scratch(n, "scale", in, DeviceArray.Type.FLOAT);
             case PReLU p when net.topsOf(l).get(0) == net.bottomsOf(l).get(0) ->
@@ -528,6 +577,21 @@ public final class CudaNet implements AutoCloseable {
                 case Flatten _, Reshape _ -> x(top.get(0)).copyFrom(x(bottom.get(0)), bottom.get(0).count());
                 case Crop c -> ops.crop(bottom.get(0).shape(), top.get(0).shape(), c.offsets(), x(bottom.get(0)),
                         x(top.get(0)), false);
+                case AbsVal a -> neuronForward(a, bottom.get(0), top.get(0));
+                case Power a -> {
+                    int n = bottom.get(0).count();
+                    if (a.power() * a.scale() == 0) { // a constant, as the CPU layer fills it
+                        ops.fill(n, a.power() == 0 ? 1f : (float) Math.pow(a.shift(), a.power()), x(top.get(0)));
+                    } else {
+                        neuronForward(a, bottom.get(0), top.get(0));
+                    }
+                }
+                case Exp a -> neuronForward(a, bottom.get(0), top.get(0));
+                case Log a -> neuronForward(a, bottom.get(0), top.get(0));
+                case BNLL a -> neuronForward(a, bottom.get(0), top.get(0));
+                case Clip a -> neuronForward(a, bottom.get(0), top.get(0));
+                case Threshold a -> neuronForward(a, bottom.get(0), top.get(0));
+                case Swish a -> neuronForward(a, bottom.get(0), top.get(0));
                 case Softmax sm -> ops.softmaxForward(sm.outer(), sm.channels(), sm.inner(), x(bottom.get(0)), x(top.get(0)));
                 case Split s -> {
                     for (Blob t : top) {
@@ -685,6 +749,21 @@ public final class CudaNet implements AutoCloseable {
                 case Flatten _, Reshape _ -> {
                     if (propagates(l, 0)) {
                         dx(bottom.get(0)).copyFrom(dx(top.get(0)), bottom.get(0).count());
+                    }
+                }
+                case AbsVal _, Power _, Log _, BNLL _, Clip _ -> {
+                    if (propagates(l, 0)) {
+                        neuronBackward(layer, bottom.get(0), x(bottom.get(0)), top.get(0));
+                    }
+                }
+                case Exp _, Swish _ -> { // they read their output (they may run in place)
+                    if (propagates(l, 0)) {
+                        neuronBackward(layer, bottom.get(0), x(top.get(0)), top.get(0));
+                    }
+                }
+                case Threshold _ -> {
+                    if (propagates(l, 0)) {
+                        ops.fill(bottom.get(0).count(), 0f, dx(bottom.get(0)));
                     }
                 }
                 case Crop c -> {

@@ -352,6 +352,80 @@ public final class CudaOps {
     }
 
     /**
+     * The other element-wise layers (layers.AbsVal, Power, Exp, Log, BNLL, Clip, Threshold, Swish), forward
+     * and backward, as their CPU layers compute them ({@code activation.cu}). Each takes its layer's
+     * constants, the same both ways, in the order of the kernels' parameters after {@code n}: Power
+     * (power, power - 1 rounded in float, scale, shift), Exp (inner, outer), Log (scale, shift, ln base) as
+     * Doubles; Clip (min, max), Threshold (threshold), Swish (beta) as Floats.
+     */
+    public enum Neuron {
+        ABSVAL("absval", 0), POWER("power", 4), EXP("exp", 2), LOG("log", 3), BNLL("bnll", 0), CLIP("clip", 2),
+        THRESHOLD("threshold", 1), SWISH("swish", 1);
+
+        private final String kernel;
+        private final int constants;
+
+        Neuron(String kernel, int constants) {
+            this.kernel = kernel;
+            this.constants = constants;
+        }
+    }
+
+    /**
+     * {@code y = f(x)} over the first {@code n} elements; {@code constants} as the kernel takes them (Float
+     * or Double); Swish also writes its sigmoid to {@code saved}.
+     */
+    public void neuronForward(Neuron f, long n, java.util.List<Object> constants, DeviceArray x, DeviceArray saved, DeviceArray y) {
+        sameDevice(device, x, saved, y);
+        constants(f, constants);
+        if ((f == Neuron.SWISH) != (saved != null)) {
+            throw new IllegalArgumentException(f.kernel + ": only Swish keeps its sigmoid");
+        }
+        holdsAll(f.kernel, "operand", n, x, saved, y);
+        java.util.List<Object> args = new java.util.ArrayList<>(java.util.List.of(n));
+        args.addAll(constants);
+        args.add(x.base());
+        if (saved != null) {
+            args.add(saved.base());
+        }
+        args.add(y.base());
+        loop(f.kernel + "_forward", n, args.toArray());
+    }
+
+    private static void constants(Neuron f, java.util.List<Object> constants) {
+        if (constants.size() != f.constants) {
+            throw new IllegalArgumentException(f.kernel + ": " + f.constants + " constants, got " + constants.size());
+        }
+    }
+
+    /**
+     * The backward of {@link #neuronForward}: {@code dx} from {@code dy} and what the layer's backward reads,
+     * {@code xOrY} (the output for Exp and Swish, else the input) and Swish's {@code saved} sigmoid.
+     * Threshold has no kernel: its gradient is 0 (a {@link #fill}).
+     */
+    public void neuronBackward(Neuron f, long n, java.util.List<Object> constants, DeviceArray xOrY, DeviceArray saved, DeviceArray dy,
+                               DeviceArray dx) {
+        sameDevice(device, xOrY, saved, dy, dx);
+        constants(f, constants);
+        if (f == Neuron.THRESHOLD) {
+            throw new IllegalArgumentException("threshold: no backward kernel, its gradient is 0");
+        }
+        if ((f == Neuron.SWISH) != (saved != null)) {
+            throw new IllegalArgumentException(f.kernel + ": only Swish reads a kept sigmoid");
+        }
+        holdsAll(f.kernel + " backward", "operand", n, xOrY, saved, dy, dx);
+        java.util.List<Object> args = new java.util.ArrayList<>(java.util.List.of(n));
+        args.addAll(constants);
+        args.add(xOrY.base());
+        if (saved != null) {
+            args.add(saved.base());
+        }
+        args.add(dy.base());
+        args.add(dx.base());
+        loop(f.kernel + "_backward", n, args.toArray());
+    }
+
+    /**
      * PReLU's forward (layers.PReLU) on {@code (N, C, inner)} with slopes {@code w} (C), or one shared slope
      * ({@code C = 1}, {@code inner} the rest): {@code y = max(x, 0) + w[c] * min(x, 0)}; {@code y} may be {@code x}.
      */

@@ -177,6 +177,29 @@ class CudaLayersTest {
                 {"name": "copy", "type": "Flatten", "bottom": "hb", "top": "out"}""", Phase.TRAIN, 3);
     }
 
+    /**
+     * The other element-wise layers behind a learned Scale (so that every gradient flows): AbsVal, Log
+     * (base 2), Power (square, fractional, and the constant case power * scale = 0), Exp in place (base
+     * 3), BNLL, Clip, Swish in place after it, Threshold (its gradient is 0), summed into one blob.
+     */
+    @Test
+    void elementWiseLayersMatchTheCpu() {
+        matchesTheCpu("""
+                {"name": "sc", "type": "Scale", "bottom": "data", "top": "d", "bias_term": true},
+                {"name": "abs", "type": "AbsVal", "bottom": "d", "top": "a"},
+                {"name": "log", "type": "Log", "bottom": "a", "top": "lg", "base": 2, "scale": 0.5, "shift": 1},
+                {"name": "square", "type": "Power", "bottom": "d", "top": "sq", "power": 2, "scale": 0.5, "shift": 0.25},
+                {"name": "root", "type": "Power", "bottom": "a", "top": "rt", "power": 0.3, "scale": 1.5, "shift": 0.1},
+                {"name": "const", "type": "Power", "bottom": "d", "top": "k", "power": 2, "scale": 0, "shift": 1.5},
+                {"name": "exp", "type": "Exp", "bottom": "sq", "top": "sq", "base": 3, "scale": -0.5, "shift": 0.2},
+                {"name": "bnll", "type": "BNLL", "bottom": "d", "top": "bn"},
+                {"name": "clip", "type": "Clip", "bottom": "d", "top": "cl", "min": -1, "max": 0.5},
+                {"name": "swish", "type": "Swish", "bottom": "cl", "top": "cl", "beta": 1.5},
+                {"name": "thr", "type": "Threshold", "bottom": "d", "top": "th", "threshold": 0.3},
+                {"name": "sum", "type": "Eltwise", "bottom": ["lg", "sq", "rt", "k", "bn", "cl", "th"], "top": "out",
+                 "coeff": [1, 0.5, -1, 0.25, 2, -0.5, 1]}""", Phase.TRAIN, 0);
+    }
+
     /** PReLU per channel (in place) and shared, LRN across channels and within a channel, ELU in place. */
     @Test
     void lrnPreluAndEluMatchTheCpu() {

@@ -28,11 +28,11 @@ class CudaPlacementTest {
         return decide(CortadoConfig.load(Path.of("../conf", conf)), device, cuda);
     }
 
-    /** LeNet with its ReLU an Exp, a layer without a GPU path. */
-    private static CortadoConfig lenetWithExp() throws java.io.IOException {
+    /** LeNet with its ReLU a Bias, a layer without a GPU path. */
+    private static CortadoConfig lenetWithBias() throws java.io.IOException {
         String text = java.nio.file.Files.readString(Path.of("../conf/lenet-fashion-mnist.json"))
-                .replace("{\"name\": \"relu1\", \"type\": \"ReLU\"", "{\"name\": \"exp1\", \"type\": \"Exp\"");
-        return CortadoConfig.from(Json.parse(text, "lenet with Exp"), "lenet with Exp", "lenet");
+                .replace("{\"name\": \"relu1\", \"type\": \"ReLU\"", "{\"name\": \"bias1\", \"type\": \"Bias\"");
+        return CortadoConfig.from(Json.parse(text, "lenet with Bias"), "lenet with Bias", "lenet");
     }
 
     private static CudaPlacement.Decision decide(CortadoConfig config, Device device, Cuda.Availability cuda) {
@@ -64,9 +64,9 @@ class CudaPlacementTest {
 
     @Test
     void cudaForALayerWithoutAGpuPathNamesTheLayer() throws Exception {
-        CortadoConfig exp = lenetWithExp();
-        ConfigException e = assertThrows(ConfigException.class, () -> decide(exp, CUDA, ONE_H100));
-        assertTrue(e.getMessage().startsWith("pipeline.device is \"cuda:0\", but layer 'exp1' of type Exp has no CUDA "
+        CortadoConfig bias = lenetWithBias();
+        ConfigException e = assertThrows(ConfigException.class, () -> decide(bias, CUDA, ONE_H100));
+        assertTrue(e.getMessage().startsWith("pipeline.device is \"cuda:0\", but layer 'bias1' of type Bias has no CUDA "
                 + "implementation yet"), e.getMessage());
         assertTrue(e.getMessage().endsWith("Train this net on the CPU (\"device\": \"cpu\")"), e.getMessage());
     }
@@ -84,10 +84,10 @@ class CudaPlacementTest {
         assertFalse(none.onGpu());
         assertEquals("pipeline.device \"auto\": training on the CPU (" + NO_DRIVER.reason() + ")", none.note());
 
-        CudaPlacement.Decision bn = decide(lenetWithExp(), AUTO, ONE_H100);
+        CudaPlacement.Decision bn = decide(lenetWithBias(), AUTO, ONE_H100);
         assertFalse(bn.onGpu());
         assertTrue(bn.note().startsWith("pipeline.device \"auto\": training on the CPU, the GPU NVIDIA H100 80GB HBM3 is "
-                + "there but layer 'exp1' of type Exp"), bn.note());
+                + "there but layer 'bias1' of type Bias"), bn.note());
 
         CudaPlacement.Decision gpu = decide("lenet-fashion-mnist.json", AUTO, ONE_H100);
         assertEquals(0, gpu.gpu());

@@ -43,6 +43,16 @@ public final class Clip extends Layer {
         top.get(0).reshapeLike(bottom.get(0));
     }
 
+    /** The lower bound. */
+    public float min() {
+        return min;
+    }
+
+    /** The upper bound. */
+    public float max() {
+        return max;
+    }
+
     @Override
     public void forward(List<Blob> bottom, List<Blob> top) {
         float[] x = bottom.get(0).x();

@@ -44,6 +44,16 @@ public final class Exp extends Layer {
         }
     }
 
+    /** {@code ln(base) * scale}, the factor inside the exponential. */
+    public double inner() {
+        return inner;
+    }
+
+    /** {@code base^shift}, the factor outside it. */
+    public double outer() {
+        return outer;
+    }
+
     @Override
     public void forward(List<Blob> bottom, List<Blob> top) {
         float[] x = bottom.get(0).x();

@@ -45,6 +45,21 @@ public final class Log extends Layer {
         top.get(0).reshapeLike(bottom.get(0));
     }
 
+    /** The input scale. */
+    public double scale() {
+        return scale;
+    }
+
+    /** The input shift. */
+    public double shift() {
+        return shift;
+    }
+
+    /** {@code ln(base)} (1 for base e). */
+    public double logBase() {
+        return logBase;
+    }
+
     @Override
     public void forward(List<Blob> bottom, List<Blob> top) {
         float[] x = bottom.get(0).x();

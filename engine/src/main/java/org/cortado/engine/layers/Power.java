@@ -46,6 +46,21 @@ public final class Power extends Layer {
         top.get(0).reshapeLike(bottom.get(0));
     }
 
+    /** The exponent. */
+    public float power() {
+        return power;
+    }
+
+    /** The input scale. */
+    public float scale() {
+        return scale;
+    }
+
+    /** The input shift. */
+    public float shift() {
+        return shift;
+    }
+
     @Override
     public void forward(List<Blob> bottom, List<Blob> top) {
         float[] x = bottom.get(0).x();

@@ -36,6 +36,11 @@ public final class Swish extends Layer {
         }
     }
 
+    /** The scale of the sigmoid's input. */
+    public float beta() {
+        return beta;
+    }
+
     @Override
     public void forward(List<Blob> bottom, List<Blob> top) {
         float[] x = bottom.get(0).x();

@@ -33,6 +33,11 @@ public final class Threshold extends Layer {
         }
     }
 
+    /** The threshold. */
+    public float threshold() {
+        return threshold;
+    }
+
     @Override
     public void forward(List<Blob> bottom, List<Blob> top) {
         float[] x = bottom.get(0).x();
