@@ -152,8 +152,9 @@ public final class CoordinatorVerticle extends VerticleBase {
     // ---- training batches ----
 
     private void fill() {
-        while (failure == null && !stopRequested && outstanding.size() + ready.size() < ctx.config().pipeline().prefetch()
-                && nextPos < endPos) {
+        // At least a whole step's batches (iter_size of them) in flight, or a step would wait for ever.
+        int window = Math.max(ctx.config().pipeline().prefetch(), iterSize);
+        while (failure == null && !stopRequested && outstanding.size() + ready.size() < window && nextPos < endPos) {
             request(nextPos++, 0);
         }
     }

@@ -76,4 +76,13 @@ class PipelineEquivalenceTest {
         double d = runAndCompare(adam, "{\"threads\": 2, \"stages\": [\"ip1\"], \"micro_batches\": 3}", true, "adam");
         assertTrue(d <= 1e-5, "max relative difference " + d);
     }
+
+    /** A step of more batches (iter_size 5) than pipeline.prefetch (2) asks for all of them. */
+    @Test
+    void anIterSizeAbovePrefetchEqualsTheTrainer() throws Exception {
+        String sgd = """
+            {"type": "SGD", "base_lr": 0.05, "momentum": 0.9, "lr_policy": "fixed", "iter_size": 5, "max_iter": 3}""";
+        double d = runAndCompare(sgd, "{\"threads\": 1, \"prefetch\": 2}", false, "iter5");
+        assertTrue(d <= 1e-6, "max relative difference " + d);
+    }
 }
