@@ -51,6 +51,8 @@ final class PipelineRunner {
                 if (notice != null) {
                     start.log().accept(notice);
                 }
+                // Asked again: preparing the data may have taken minutes, in which another coordinator may have begun.
+                ClusterRun.refuseSecondRun(vertx, config.cluster());
                 vertx.deployVerticle(new Members(member, run.ctx.addresses(), config.pipeline(), start.log()))
                         .compose(x -> ClusterRun.announce(vertx, run.ctx.addresses().run(), config.root().node().toString(), configDir,
                                 run.ctx.data()))

@@ -70,7 +70,13 @@ public final class Cluster {
      * splits: when this member was cut off from the others and when it merged back.
      */
     public static Cluster join(ClusterConfig c, Consumer<String> log) {
-        VertxOptions options = new VertxOptions().setEventBusOptions(new EventBusOptions().setHost(c.host()));
+        // On 0.0.0.0 the event bus takes the Hazelcast member's own address: the host it is given is also
+        // the one it tells the other members to connect to, and 0.0.0.0 there is their own machine.
+        EventBusOptions bus = new EventBusOptions();
+        if (!c.host().equals("0.0.0.0")) {
+            bus.setHost(c.host());
+        }
+        VertxOptions options = new VertxOptions().setEventBusOptions(bus);
         Config hz = hazelcast(c);
         hz.addListenerConfig(new com.hazelcast.config.ListenerConfig((com.hazelcast.core.LifecycleListener) e -> {
             if (e.getState() == LifecycleEvent.LifecycleState.MERGING) {
@@ -145,6 +151,12 @@ public final class Cluster {
     public String address() {
         var a = hazelcast().getCluster().getLocalMember().getAddress();
         return a.getHost() + ":" + a.getPort();
+    }
+
+    /** {@code host:port} where the other members reach this member's event bus. */
+    public String eventBusAddress() {
+        var info = manager.getNodeInfo();
+        return info.host() + ":" + info.port();
     }
 
     /** How many members the cluster has, this one included. */

@@ -139,10 +139,10 @@ public final class Members extends VerticleBase {
     private void publish() {
         vertx.eventBus().<JsonObject>request(addresses.coordinatorNodes(), new JsonObject(), new DeliveryOptions().setSendTimeout(900))
                 .onComplete(r -> {
-                    long now = System.nanoTime();
-                    double seconds = lastNanos == 0 ? 0 : (now - lastNanos) / 1e9;
-                    lastNanos = now;
                     if (r.succeeded()) {
+                        long now = System.nanoTime(); // the rate over the time since the last answer, not the last question
+                        double seconds = lastNanos == 0 ? 0 : (now - lastNanos) / 1e9;
+                        lastNanos = now;
                         for (JsonObject row : members.values()) {
                             String node = row.getString("node");
                             if (node == null) {

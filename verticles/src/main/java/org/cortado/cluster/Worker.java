@@ -43,6 +43,8 @@ public final class Worker {
     private String current;
     private boolean busy;
     private boolean asking;
+    /** Why this worker cannot load for the current run, or null. */
+    private String refusal;
     private int misses;
     private int idle;
     private final List<String> deployments = new ArrayList<>();
@@ -89,6 +91,10 @@ public final class Worker {
                     if (run.equals(current) && !deployments.isEmpty()) {
                         // said every second: a coordinator that lost sight of this member (a split) learns of it again
                         hello(run);
+                    } else if (run.equals(current) && refusal != null) {
+                        // also said every second (the coordinator logs it once): the run is announced before its
+                        // coordinator listens, so the first notice may have found no one
+                        vertx.eventBus().send(new Addresses(run).coordinatorNotices(), new JsonObject().put("message", refusal));
                     }
                     if (!run.equals(current)) {
                         busy = true;
@@ -99,7 +105,8 @@ public final class Worker {
                                 log.accept(why);
                                 // the coordinator logs it once; the run goes on with the other members' loaders
                                 vertx.eventBus().send(new Addresses(run).coordinatorNotices(), new JsonObject().put("message", why));
-                                current = run; // said once; asked again only for another run
+                                current = run; // not opened again; tried again only for another run
+                                refusal = why;
                             }
                         });
                     }
@@ -178,7 +185,7 @@ public final class Worker {
     /** Undeploys what serves the current run and closes its data. */
     private Future<Void> release() {
         Future<?> f = Future.succeededFuture();
-        for (String id : List.copyOf(deployments)) {
+        for (String id : List.copyOf(deployments).reversed()) { // the gate first: no request taken that no loader answers
             f = f.eventually(() -> vertx.undeploy(id).otherwiseEmpty());
         }
         deployments.clear();
@@ -188,6 +195,7 @@ public final class Worker {
                 data = null;
             }
             current = null;
+            refusal = null;
             misses = 0;
             return (Void) null;
         });

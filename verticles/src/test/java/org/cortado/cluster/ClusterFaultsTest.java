@@ -1,6 +1,7 @@
 package org.cortado.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -40,6 +41,16 @@ class ClusterFaultsTest {
         Cluster c = Cluster.join(new ClusterConfig(name, "127.0.0.1", port, List.of("127.0.0.1:" + memberPort), 1, 4), said::add);
         members.add(c);
         return c;
+    }
+
+    /** Bound to every interface, a member still tells the others an address they can reach its event bus at. */
+    @Test
+    void onEveryInterfaceTheEventBusSaysARealAddress() {
+        Cluster c = Cluster.join(new ClusterConfig("any-" + port, "0.0.0.0", port, List.of("127.0.0.1:" + port), 1, 4), s -> { });
+        members.add(c);
+        String host = c.eventBusAddress().substring(0, c.eventBusAddress().lastIndexOf(':'));
+        assertNotEquals("0.0.0.0", host, c.eventBusAddress());
+        assertEquals(c.address().substring(0, c.address().lastIndexOf(':')), host, "the Hazelcast member's host");
     }
 
     @Test

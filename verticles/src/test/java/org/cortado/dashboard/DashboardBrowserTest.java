@@ -72,6 +72,14 @@ class DashboardBrowserTest {
         Files.copy(png, SHOTS.resolve(name + ".png"), StandardCopyOption.REPLACE_EXISTING);
     }
 
+    /** Clicks a run in the runs list, which the live updates redraw: found again when a redraw took it. */
+    private void clickRun(String run) {
+        waitUpTo(10).ignoring(org.openqa.selenium.StaleElementReferenceException.class).until(b -> {
+            b.findElement(By.cssSelector("#runs li[data-run='" + run + "']")).click();
+            return true;
+        });
+    }
+
     private WebDriverWait waitUpTo(int seconds) {
         return new WebDriverWait(browser, Duration.ofSeconds(seconds), Duration.ofMillis(100));
     }
@@ -173,7 +181,7 @@ class DashboardBrowserTest {
             // The clustered run: a Cluster tab with its members, the one that left greyed.
             assertTrue(browser.findElement(By.id("tab-button-cluster")).getDomAttribute("hidden") != null, "no Cluster tab for this run");
             browser.findElement(By.cssSelector("#tabs button[data-tab=charts]")).click(); // (the fake run has no net.json)
-            browser.findElement(By.cssSelector("#runs li[data-run='clustered-20260101-000100']")).click();
+            clickRun("clustered-20260101-000100");
             waitUpTo(20).until(b -> b.findElement(By.id("tab-button-cluster")).isDisplayed());
             browser.findElement(By.id("tab-button-cluster")).click();
             waitUpTo(20).until(b -> b.findElements(By.cssSelector("#cluster-table tbody tr")).size() == 3);
@@ -182,7 +190,7 @@ class DashboardBrowserTest {
             assertEquals("202@b 10.0.0.2:5701 worker up 2 2 900 30.0", rows.get(1).getText());
             assertEquals("left", rows.get(2).getDomAttribute("class"));
             screenshot("dashboard-cluster");
-            browser.findElement(By.cssSelector("#runs li[data-run='" + id + "']")).click();
+            clickRun(id);
             waitUpTo(20).until(b -> !b.findElement(By.id("tab-button-cluster")).isDisplayed() && text("status").equals("running"));
             assertTrue(browser.findElement(By.id("tab-charts")).isDisplayed(), "back on the charts");
 
