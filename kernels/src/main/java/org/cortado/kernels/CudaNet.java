@@ -11,6 +11,7 @@ import org.cortado.engine.ConfigException;
 import org.cortado.engine.layers.AbsVal;
 import org.cortado.engine.layers.Accuracy;
 import org.cortado.engine.layers.BNLL;
+import org.cortado.engine.layers.Bias;
 import org.cortado.engine.layers.Clip;
 import org.cortado.engine.layers.Exp;
 import org.cortado.engine.layers.Log;
@@ -69,7 +70,7 @@ public final class CudaNet implements AutoCloseable {
     public static final Set<String> SUPPORTED = Set.of("Input", "Convolution", "InnerProduct", "Pooling", "ReLU",
             "Sigmoid", "TanH", "ELU", "PReLU", "LRN", "BatchNorm", "Scale", "Dropout", "Eltwise", "Concat", "Slice", "Flatten", "Reshape",
             "SoftmaxWithLoss", "Split", "Accuracy", "Deconvolution", "Crop", "Softmax", "EuclideanLoss",
-            "AbsVal", "Power", "Exp", "Log", "BNLL", "Clip", "Threshold", "Swish");
+            "AbsVal", "Power", "Exp", "Log", "BNLL", "Clip", "Threshold", "Swish", "Bias");
 
     private final CudaDevice device;
     private final CudaOps ops;
@@ -577,6 +578,14 @@ public final class CudaNet implements AutoCloseable {
                 case Flatten _, Reshape _ -> x(top.get(0)).copyFrom(x(bottom.get(0)), bottom.get(0).count());
                 case Crop c -> ops.crop(bottom.get(0).shape(), top.get(0).shape(), c.offsets(), x(bottom.get(0)),
                         x(top.get(0)), false);
+                case Bias b -> {
+                    Blob xb = bottom.get(0);
+                    if (top.get(0) != xb) {
+                        x(top.get(0)).copyFrom(x(xb), xb.count());
+                    }
+                    ops.channelBiasAdd(b.outer(), b.dim(), b.inner(), x(bottom.size() > 1 ? bottom.get(1) : b.params().get(0)),
+                            x(top.get(0)));
+                }
                 case AbsVal a -> neuronForward(a, bottom.get(0), top.get(0));
                 case Power a -> {
                     int n = bottom.get(0).count();
@@ -749,6 +758,17 @@ public final class CudaNet implements AutoCloseable {
                 case Flatten _, Reshape _ -> {
                     if (propagates(l, 0)) {
                         dx(bottom.get(0)).copyFrom(dx(top.get(0)), bottom.get(0).count());
+                    }
+                }
+                case Bias b -> {
+                    Blob xb = bottom.get(0);
+                    if (bottom.size() == 1) { // a param accumulates its gradient
+                        ops.channelSum(b.outer(), b.dim(), b.inner(), dx(top.get(0)), 1f, dx(b.params().get(0)));
+                    } else if (propagates(l, 1)) { // a bottom's is written
+                        ops.channelSum(b.outer(), b.dim(), b.inner(), dx(top.get(0)), 0f, dx(bottom.get(1)));
+                    }
+                    if (propagates(l, 0) && top.get(0) != xb) {
+                        dx(xb).copyFrom(dx(top.get(0)), xb.count());
                     }
                 }
                 case AbsVal _, Power _, Log _, BNLL _, Clip _ -> {

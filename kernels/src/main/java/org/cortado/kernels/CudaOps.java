@@ -227,10 +227,16 @@ public final class CudaOps {
                               DeviceArray bias, DeviceArray y, ConvWorkspace ws) {
         convBackward(p, n, g, inC, group, null, w, x, null, null, y, ws);
         if (bias != null) {
-            KernelArgs.holds("deconvolution", "bias", bias.length(), g.c());
-            long plane = (long) g.h() * g.w();
-            loop("channel_bias_add", (long) n * g.c() * plane, n, g.c(), plane, bias.base(), y.base());
+            channelBiasAdd(n, g.c(), (long) g.h() * g.w(), bias, y);
         }
+    }
+
+    /** {@code y[(i, c, p)] += bias[c]} over {@code (n, c, plane)}: a deconvolution's bias, layers.Bias's forward. */
+    public void channelBiasAdd(int n, int c, long plane, DeviceArray bias, DeviceArray y) {
+        sameDevice(device, bias, y);
+        KernelArgs.holds("channel bias", "bias", bias.length(), c);
+        KernelArgs.holds("channel bias", "y", y.length(), (long) n * c * plane);
+        loop("channel_bias_add", (long) n * c * plane, n, c, plane, bias.base(), y.base());
     }
 
     /**

@@ -200,6 +200,20 @@ class CudaLayersTest {
                  "coeff": [1, 0.5, -1, 0.25, 2, -0.5, 1]}""", Phase.TRAIN, 0);
     }
 
+    /**
+     * Bias: learned per channel; learned over the two spatial axes, in place; and from a second bottom
+     * (an InnerProduct's (N, C) output at axis 0), whose gradient is written back to that branch.
+     */
+    @Test
+    void biasMatchesTheCpu() {
+        matchesTheCpu("""
+                {"name": "sc", "type": "Scale", "bottom": "data", "top": "d"},
+                {"name": "bias1", "type": "Bias", "bottom": "d", "top": "b1", "filler": {"type": "gaussian", "std": 0.5}},
+                {"name": "bias_hw", "type": "Bias", "bottom": "b1", "top": "b1", "axis": 2, "num_axes": 2},
+                {"name": "ipb", "type": "InnerProduct", "bottom": "d", "top": "bb", "num_output": 6},
+                {"name": "bias2", "type": "Bias", "bottom": ["b1", "bb"], "top": "out", "axis": 0}""", Phase.TRAIN, 0);
+    }
+
     /** PReLU per channel (in place) and shared, LRN across channels and within a channel, ELU in place. */
     @Test
     void lrnPreluAndEluMatchTheCpu() {

@@ -121,11 +121,11 @@ class CudaNetTest {
         try (Parallel par = new Parallel(1)) {
             Net net = Net.build(Json.parse("{\"name\": \"t\", \"layers\": ["
                     + "{\"name\": \"in\", \"type\": \"Input\", \"top\": \"x\", \"shape\": [{\"dim\": [2, 8, 4, 4]}]},"
-                    + "{\"name\": \"bias1\", \"type\": \"Bias\", \"bottom\": \"x\", \"top\": \"y\"}]}", "test net"),
+                    + "{\"name\": \"mvn1\", \"type\": \"MVN\", \"bottom\": \"x\", \"top\": \"y\"}]}", "test net"),
                     Phase.TRAIN, par, 1);
             e = assertThrows(ConfigException.class, () -> CudaNet.open(device, net, CudaOps.Precision.F32));
         }
-        assertEquals("layer 'bias1' of type Bias has no CUDA implementation yet (on the GPU: AbsVal, Accuracy, BNLL, BatchNorm, "
+        assertEquals("layer 'mvn1' of type MVN has no CUDA implementation yet (on the GPU: AbsVal, Accuracy, BNLL, BatchNorm, Bias, "
                 + "Clip, Concat, Convolution, Crop, Deconvolution, Dropout, ELU, Eltwise, EuclideanLoss, Exp, Flatten, InnerProduct, "
                 + "Input, LRN, Log, PReLU, Pooling, Power, ReLU, Reshape, Scale, Sigmoid, Slice, Softmax, SoftmaxWithLoss, Split, "
                 + "Swish, TanH, Threshold)", e.getMessage());

@@ -28,11 +28,14 @@ class CudaPlacementTest {
         return decide(CortadoConfig.load(Path.of("../conf", conf)), device, cuda);
     }
 
-    /** LeNet with its ReLU a Bias, a layer without a GPU path. */
-    private static CortadoConfig lenetWithBias() throws java.io.IOException {
+    /** LeNet with its ReLU an MVN, a layer without a GPU path. */
+    private static CortadoConfig lenetWithMvn() throws java.io.IOException {
         String text = java.nio.file.Files.readString(Path.of("../conf/lenet-fashion-mnist.json"))
-                .replace("{\"name\": \"relu1\", \"type\": \"ReLU\"", "{\"name\": \"bias1\", \"type\": \"Bias\"");
-        return CortadoConfig.from(Json.parse(text, "lenet with Bias"), "lenet with Bias", "lenet");
+                .replace("{\"name\": \"relu1\", \"type\": \"ReLU\", \"bottom\": \"ip1\", \"top\": \"ip1\"}",
+                        "{\"name\": \"mvn1\", \"type\": \"MVN\", \"bottom\": \"ip1\", \"top\": \"ip1n\"}")
+                .replace("{\"name\": \"ip2\", \"type\": \"InnerProduct\", \"bottom\": \"ip1\"",
+                        "{\"name\": \"ip2\", \"type\": \"InnerProduct\", \"bottom\": \"ip1n\"");
+        return CortadoConfig.from(Json.parse(text, "lenet with MVN"), "lenet with MVN", "lenet");
     }
 
     private static CudaPlacement.Decision decide(CortadoConfig config, Device device, Cuda.Availability cuda) {
@@ -64,9 +67,9 @@ class CudaPlacementTest {
 
     @Test
     void cudaForALayerWithoutAGpuPathNamesTheLayer() throws Exception {
-        CortadoConfig bias = lenetWithBias();
-        ConfigException e = assertThrows(ConfigException.class, () -> decide(bias, CUDA, ONE_H100));
-        assertTrue(e.getMessage().startsWith("pipeline.device is \"cuda:0\", but layer 'bias1' of type Bias has no CUDA "
+        CortadoConfig mvn = lenetWithMvn();
+        ConfigException e = assertThrows(ConfigException.class, () -> decide(mvn, CUDA, ONE_H100));
+        assertTrue(e.getMessage().startsWith("pipeline.device is \"cuda:0\", but layer 'mvn1' of type MVN has no CUDA "
                 + "implementation yet"), e.getMessage());
         assertTrue(e.getMessage().endsWith("Train this net on the CPU (\"device\": \"cpu\")"), e.getMessage());
     }
@@ -84,10 +87,10 @@ class CudaPlacementTest {
         assertFalse(none.onGpu());
         assertEquals("pipeline.device \"auto\": training on the CPU (" + NO_DRIVER.reason() + ")", none.note());
 
-        CudaPlacement.Decision bn = decide(lenetWithBias(), AUTO, ONE_H100);
+        CudaPlacement.Decision bn = decide(lenetWithMvn(), AUTO, ONE_H100);
         assertFalse(bn.onGpu());
         assertTrue(bn.note().startsWith("pipeline.device \"auto\": training on the CPU, the GPU NVIDIA H100 80GB HBM3 is "
-                + "there but layer 'bias1' of type Bias"), bn.note());
+                + "there but layer 'mvn1' of type MVN"), bn.note());
 
         CudaPlacement.Decision gpu = decide("lenet-fashion-mnist.json", AUTO, ONE_H100);
         assertEquals(0, gpu.gpu());

@@ -86,6 +86,21 @@ public final class Bias extends Layer {
         }
     }
 
+    /** The axes before the bias's, as one: {@code x} is {@code (outer, dim, inner)}. */
+    public int outer() {
+        return outer;
+    }
+
+    /** The bias's element count. */
+    public int dim() {
+        return dim;
+    }
+
+    /** The axes after the bias's, as one. */
+    public int inner() {
+        return inner;
+    }
+
     @Override
     public void forward(List<Blob> bottom, List<Blob> top) {
         float[] x = bottom.get(0).x();   // (outer, dim, inner)
