@@ -234,7 +234,6 @@ public final class CudaNet implements AutoCloseable {
         return a;
     }
 
-    /** A layer's scratch array, by what it holds. */
     /** The kernel of an element-wise layer of {@link CudaOps.Neuron}, and its constants as the kernels take them. */
     private static CudaOps.Neuron neuron(Layer layer) {
         return switch (layer) {
@@ -274,6 +273,7 @@ public final class CudaNet implements AutoCloseable {
                 layer instanceof Swish ? scratch(layer, "sig") : null, dx(top), dx(bottom));
     }
 
+    /** A layer's scratch array, by what it holds. */
     private record Scratch(Layer layer, String what) {
         @Override
         public boolean equals(Object o) {

@@ -382,26 +382,7 @@ public final class CudaOps {
      * or Double); Swish also writes its sigmoid to {@code saved}.
      */
     public void neuronForward(Neuron f, long n, java.util.List<Object> constants, DeviceArray x, DeviceArray saved, DeviceArray y) {
-        sameDevice(device, x, saved, y);
-        constants(f, constants);
-        if ((f == Neuron.SWISH) != (saved != null)) {
-            throw new IllegalArgumentException(f.kernel + ": only Swish keeps its sigmoid");
-        }
-        holdsAll(f.kernel, "operand", n, x, saved, y);
-        java.util.List<Object> args = new java.util.ArrayList<>(java.util.List.of(n));
-        args.addAll(constants);
-        args.add(x.base());
-        if (saved != null) {
-            args.add(saved.base());
-        }
-        args.add(y.base());
-        loop(f.kernel + "_forward", n, args.toArray());
-    }
-
-    private static void constants(Neuron f, java.util.List<Object> constants) {
-        if (constants.size() != f.constants) {
-            throw new IllegalArgumentException(f.kernel + ": " + f.constants + " constants, got " + constants.size());
-        }
+        neuron(f, "_forward", n, constants, saved, x, saved, y);
     }
 
     /**
@@ -411,24 +392,31 @@ public final class CudaOps {
      */
     public void neuronBackward(Neuron f, long n, java.util.List<Object> constants, DeviceArray xOrY, DeviceArray saved, DeviceArray dy,
                                DeviceArray dx) {
-        sameDevice(device, xOrY, saved, dy, dx);
-        constants(f, constants);
         if (f == Neuron.THRESHOLD) {
             throw new IllegalArgumentException("threshold: no backward kernel, its gradient is 0");
         }
-        if ((f == Neuron.SWISH) != (saved != null)) {
-            throw new IllegalArgumentException(f.kernel + ": only Swish reads a kept sigmoid");
+        neuron(f, "_backward", n, constants, saved, xOrY, saved, dy, dx);
+    }
+
+    /** Checks and launches {@code f}'s kernel: {@code n}, the constants, then the arrays given (a null one left out). */
+    private void neuron(Neuron f, String direction, long n, java.util.List<Object> constants, DeviceArray saved,
+                        DeviceArray... arrays) {
+        sameDevice(device, arrays);
+        if (constants.size() != f.constants) {
+            throw new IllegalArgumentException(f.kernel + ": " + f.constants + " constants, got " + constants.size());
         }
-        holdsAll(f.kernel + " backward", "operand", n, xOrY, saved, dy, dx);
+        if ((f == Neuron.SWISH) != (saved != null)) {
+            throw new IllegalArgumentException(f.kernel + ": only Swish keeps its sigmoid");
+        }
+        holdsAll(f.kernel + direction, "operand", n, arrays);
         java.util.List<Object> args = new java.util.ArrayList<>(java.util.List.of(n));
         args.addAll(constants);
-        args.add(xOrY.base());
-        if (saved != null) {
-            args.add(saved.base());
+        for (DeviceArray a : arrays) {
+            if (a != null) {
+                args.add(a.base());
+            }
         }
-        args.add(dy.base());
-        args.add(dx.base());
-        loop(f.kernel + "_backward", n, args.toArray());
+        loop(f.kernel + direction, n, args.toArray());
     }
 
     /**
