@@ -112,7 +112,7 @@ class ClusterExactlyOnceTest {
         Vertx vertx = member.vertx();
         List<WorkerProcess> workers = new ArrayList<>();
         try {
-            // Unlike loaders: the event bus must still ask both (LoaderGate).
+            // Workers with 1 and 2 loaders: the event bus must still ask both (see LoaderGate).
             workers.add(worker(name, port, port + 1, "--loaders", "1"));
             workers.add(worker(name, port, port + 2, "--loaders", "2"));
             await(60, "two workers to join", () -> workers.stream().allMatch(w -> w.said("waiting for a run")), workers);
