@@ -164,7 +164,7 @@ function drawCluster(table) {
   for (const m of table.members) {
     const tr = document.createElement('tr');
     tr.className = m.state;
-    for (const [v, isNum] of [[m.node ?? '?'], [m.address], [m.role], [m.state], [m.loaders ?? '', true],
+    for (const [v, isNum] of [[m.node ?? '?'], [m.address], [m.replica ? m.role + ' + replica' : m.role], [m.state], [m.loaders ?? '', true],
       [m.augmenters ?? '', true], [fmt(m.batches), true], [m.batches_per_sec.toFixed(1), true]]) {
       const td = document.createElement('td');
       td.textContent = v;

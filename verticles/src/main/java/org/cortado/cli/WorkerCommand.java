@@ -19,7 +19,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "worker", mixinStandardHelpOptions = true,
         description = {"Join a Cortado cluster and load and augment batches for the run its coordinator",
                 "(`cortado train CONFIG --cluster`) trains; then for the next run, until Ctrl-C. Workers may come and go",
-                "during a run: a request a worker that left did not answer is made again elsewhere."})
+                "during a run: a request a worker that left did not answer is made again elsewhere. With --replica it also",
+                "computes a share of every training step (synchronous data-parallel training)."})
 final class WorkerCommand implements Callable<Integer> {
     @Option(names = "--join", required = true, paramLabel = "HOST[:PORT]", description = "a member of the cluster (the coordinator)")
     String join;
@@ -29,6 +30,10 @@ final class WorkerCommand implements Callable<Integer> {
 
     @Option(names = "--augmenters", defaultValue = "1", description = "Augmenter verticles (default: ${DEFAULT-VALUE})")
     int augmenters;
+
+    @Option(names = "--replica", description = "also compute: a replica of the net that runs a share of each step's"
+            + " micro-batches and sends its gradients to the coordinator (data-parallel training; CPU)")
+    boolean replica;
 
     @Option(names = "--data-root", paramLabel = "DIR", description = "where the run's relative data paths start on this"
             + " machine (default: the coordinator's folders, for a shared path)")
@@ -70,7 +75,7 @@ final class WorkerCommand implements Callable<Integer> {
         if (notice != null) {
             log.accept(notice);
         }
-        new Worker(member, loaders, augmenters, dataRoot, log).start();
+        new Worker(member, loaders, augmenters, replica, dataRoot, log).start();
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             vertx.close().toCompletionStage().toCompletableFuture().join();

@@ -18,7 +18,8 @@ import org.cortado.pipeline.Addresses;
 /**
  * The coordinator's view of its cluster: logs every member that joins or leaves and every worker
  * that starts serving the run, and publishes the members table on {@link Addresses#cluster} once a
- * second: per member its node ({@code pid@host}), address, role, loaders and augmenters, and the
+ * second: per member its node ({@code pid@host}), address, role, loaders and augmenters, whether it is a
+ * data-parallel replica, and the
  * batches it has served (counted by the coordinator, {@link Addresses#coordinatorNodes}) in all and
  * per second. Members that left stay in the table, marked so.
  */
@@ -123,12 +124,12 @@ public final class Members extends VerticleBase {
         }
         boolean news = !row.getString("role").equals("worker") || !w.getString("node").equals(row.getString("node"));
         row.put("role", "worker").put("node", w.getString("node")).put("loaders", w.getInteger("loaders"))
-                .put("augmenters", w.getInteger("augmenters"));
+                .put("augmenters", w.getInteger("augmenters")).put("replica", w.getBoolean("replica", false));
         if (!news) {
             return; // workers say it every second
         }
         log.accept("cluster: " + describe(row) + " serves this run with " + w.getInteger("loaders") + " loaders and "
-                + w.getInteger("augmenters") + " augmenters");
+                + w.getInteger("augmenters") + " augmenters" + (w.getBoolean("replica", false) ? ", and a replica of the net" : ""));
     }
 
     private static String describe(JsonObject row) {

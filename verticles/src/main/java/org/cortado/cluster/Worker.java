@@ -21,6 +21,7 @@ import org.cortado.engine.train.TrainingData;
 import org.cortado.pipeline.Addresses;
 import org.cortado.pipeline.AugmenterVerticle;
 import org.cortado.pipeline.LoaderGate;
+import org.cortado.pipeline.ReplicaVerticle;
 import org.cortado.pipeline.RunContext;
 import org.cortado.pipeline.ShardLoaderVerticle;
 import org.cortado.pipeline.TensorCodec;
@@ -31,13 +32,16 @@ import org.cortado.pipeline.TensorCodec;
  * paths against {@code --data-root}, else the coordinator's folders: a shared path) and deploys its
  * Augmenters, ShardLoaders and the {@link LoaderGate} on the run's addresses, where the event bus
  * spreads the coordinator's batch requests evenly over the members' gates; when the run no longer
- * answers it lets go of it and waits for the next.
+ * answers it lets go of it and waits for the next. A worker with {@code --replica} also deploys a
+ * {@link ReplicaVerticle} and says every second that it is ready; the coordinator then gives it a share
+ * of each step.
  */
 public final class Worker {
     private final Vertx vertx;
     private final String address;
     private final int loaders;
     private final int augmenters;
+    private final boolean replica;
     private final Path dataRoot;
     private final Consumer<String> log;
     private String current;
@@ -51,16 +55,17 @@ public final class Worker {
     private TrainingData data;
 
     /** A worker on the member {@code cluster}. */
-    public Worker(Cluster cluster, int loaders, int augmenters, Path dataRoot, Consumer<String> log) {
-        this(cluster.vertx(), cluster.address(), loaders, augmenters, dataRoot, log);
+    public Worker(Cluster cluster, int loaders, int augmenters, boolean replica, Path dataRoot, Consumer<String> log) {
+        this(cluster.vertx(), cluster.address(), loaders, augmenters, replica, dataRoot, log);
     }
 
     /** {@code address}: the member address it tells the coordinator it serves from. */
-    Worker(Vertx vertx, String address, int loaders, int augmenters, Path dataRoot, Consumer<String> log) {
+    Worker(Vertx vertx, String address, int loaders, int augmenters, boolean replica, Path dataRoot, Consumer<String> log) {
         this.vertx = vertx;
         this.address = address;
         this.loaders = loaders;
         this.augmenters = augmenters;
+        this.replica = replica;
         this.dataRoot = dataRoot;
         this.log = log;
     }
@@ -127,7 +132,10 @@ public final class Worker {
     /** Tells the coordinator this member serves {@code run} ({@link Members} logs it and shows it). */
     private void hello(String run) {
         vertx.eventBus().send(new Addresses(run).members(), new JsonObject().put("node", Addresses.NODE).put("address", address)
-                .put("loaders", loaders).put("augmenters", augmenters));
+                .put("loaders", loaders).put("augmenters", augmenters).put("replica", replica));
+        if (replica) {
+            vertx.eventBus().send(new Addresses(run).replicas(), new JsonObject().put("id", Addresses.NODE));
+        }
     }
 
     /** Opens the run's data and deploys the loaders and augmenters on its addresses. */
@@ -143,9 +151,16 @@ public final class Worker {
                     .onSuccess(deployments::add)
                     .compose(x -> vertx.deployVerticle(new LoaderGate(ctx.addresses()), threads))
                     .onSuccess(deployments::add);
+            if (replica) {
+                f = f.compose(x -> vertx.deployVerticle(new ReplicaVerticle(ctx.addresses(), ctx.config(), Addresses.NODE),
+                        new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER).setWorkerPoolName("cortado-worker-" + run
+                                + "-replica").setWorkerPoolSize(1).setMaxWorkerExecuteTime(1)
+                                .setMaxWorkerExecuteTimeUnit(java.util.concurrent.TimeUnit.HOURS))).onSuccess(deployments::add);
+            }
             return f.map(x -> {
                 current = run;
-                log.accept("serving run " + run + ": " + loaders + " loaders, " + augmenters + " augmenters");
+                log.accept("serving run " + run + ": " + loaders + " loaders, " + augmenters + " augmenters"
+                        + (replica ? ", and a replica of the net" : ""));
                 hello(run);
                 return (Void) null;
             });

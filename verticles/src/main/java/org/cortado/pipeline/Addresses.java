@@ -24,6 +24,11 @@ package org.cortado.pipeline;
  *   metrics                Coordinator → everyone (publish)   one JSON object per step, test pass and epoch
  *   layers                 Coordinator → everyone (publish)   per-layer stats, one object per sampled step
  *   coordinator.nodes      cluster Members → Coordinator (request)  the batches each node has served so far
+ *   replicas               cluster worker → Coordinator       a data-parallel replica is ready: {"id", "node"} (said every second)
+ *   replica.ID.forward     Coordinator → replica ID           a micro-batch of a step, for forward and backward there
+ *   replica.ID.weights     Coordinator / Optimizer → replica ID  the weights a step starts from
+ *   optimizer.replica.grads  replica → Optimizer              a bucket of a replica's summed gradients of a step
+ *   coordinator.makeup     Optimizer → Coordinator            replicas that did not answer a step: their share runs here
  *   members                worker → cluster Members           a worker serves the run: {"node", "address", "loaders", "augmenters"}
  *   cluster                cluster Members → everyone (publish)  the members table, once a second
  * </pre>
@@ -124,6 +129,26 @@ public record Addresses(String run) {
 
     public String coordinatorNodes() {
         return a("coordinator.nodes");
+    }
+
+    public String replicas() {
+        return a("replicas");
+    }
+
+    public String replicaForward(String id) {
+        return a("replica." + id + ".forward");
+    }
+
+    public String replicaWeights(String id) {
+        return a("replica." + id + ".weights");
+    }
+
+    public String optimizerReplicaGrads() {
+        return a("optimizer.replica.grads");
+    }
+
+    public String coordinatorMakeup() {
+        return a("coordinator.makeup");
     }
 
     public String members() {

@@ -35,6 +35,12 @@ import org.cortado.engine.train.TrainingData;
  * hands the next step to the stages while one runs, unless a test pass, snapshot, stop or the end is
  * due in between. A stage or the optimizer failing mid-step ends the run with a snapshot of the last
  * applied step (the optimizer returns the params it holds unchanged first).
+ *
+ * <p>Data-parallel replicas ({@link ReplicaVerticle}, cluster workers with {@code --replica}) that say
+ * they are ready are taken in between two steps with the stages' weights; from then on each batch is
+ * split into {@code micro_batches x (replicas + 1)} micro-batches and micro-batch {@code j} goes to node
+ * {@code j mod (replicas + 1)}, node 0 being this process's stages. The micro-batches sent to a
+ * replica are kept until the step is applied: when the optimizer gives up on a replica, they run here.
  */
 public final class CoordinatorVerticle extends VerticleBase {
     /** How a run ended. */
@@ -100,6 +106,14 @@ public final class CoordinatorVerticle extends VerticleBase {
     private final Map<String, Long> servedByNode = new java.util.TreeMap<>(); // node -> batches used (train and test)
     private SequencedMap<String, List<Tensor>> lastWeights;
 
+    // Data-parallel replicas (cluster workers with --replica), in the order they were taken in.
+    private final List<String> replicas = new ArrayList<>();
+    private final java.util.Set<String> joining = new java.util.LinkedHashSet<>();
+    /** Each running step's micro-batches sent to replicas (kept until the step is applied: a lost replica's share runs here). */
+    private final Map<Long, List<Map.Entry<String, TensorMessage>>> remoteWork = new HashMap<>();
+    private final Map<Long, Integer> stepReplicas = new HashMap<>();
+    private boolean everReplicated;
+
     public CoordinatorVerticle(RunContext ctx, Promise<Result> done) {
         this.ctx = ctx;
         this.done = done;
@@ -128,6 +142,8 @@ public final class CoordinatorVerticle extends VerticleBase {
                 bus.<JsonObject>consumer(a.coordinatorLayers(), m -> onLayers(m.body())).completion(),
                 bus.<JsonObject>consumer(a.coordinatorNotices(), m -> sayOnce(m.body().getString("message"))).completion(),
                 bus.<JsonObject>consumer(a.control(), this::onControl).completion(),
+                bus.<JsonObject>consumer(a.replicas(), m -> onReplicaReady(m.body())).completion(),
+                bus.<JsonObject>consumer(a.coordinatorMakeup(), m -> onMakeup(m.body())).completion(),
                 bus.<JsonObject>consumer(a.coordinatorNodes(), m -> m.reply(new JsonObject(new LinkedHashMap<>(servedByNode)))).completion()));
         return f.onSuccess(x -> vertx.runOnContext(v -> begin()));
     }
@@ -236,6 +252,12 @@ public final class CoordinatorVerticle extends VerticleBase {
             betweenSteps();
             return;
         }
+        if (!joining.isEmpty() && failure == null && !stopRequested) {
+            if (running == 0) {
+                admitReplicas(); // between steps, when the stages hold the weights the next step starts from
+            }
+            return;
+        }
         if (running > 0 && (running > 1 || failure != null || stopRequested || snapshotRequested || boundary(dispatched))) {
             return;
         }
@@ -258,12 +280,14 @@ public final class CoordinatorVerticle extends VerticleBase {
         dispatched++;
         ctx.hooks().dispatched(step, running);
         List<TensorMessage> batches = new ArrayList<>();
-        int units = 0;
         for (int k = 0; k < iterSize; k++) {
-            TensorMessage b = ready.remove(first + k);
-            batches.add(b);
-            units += Math.min(micro, b.longs("ids").length);
+            batches.add(ready.remove(first + k));
         }
+        // Micro-batch j of a batch goes to node j % nodes: 0 is this process's stages, 1.. the replicas.
+        List<String> reps = List.copyOf(replicas);
+        int nodes = 1 + reps.size();
+        List<TensorMessage> local = new ArrayList<>();
+        List<Map.Entry<String, TensorMessage>> remote = new ArrayList<>();
         int unit = 0;
         for (int k = 0; k < iterSize; k++) {
             long pos = first + k;
@@ -274,14 +298,14 @@ public final class CoordinatorVerticle extends VerticleBase {
             int n = ids.length;
             Tensor data = b.tensor("data");
             Tensor label = b.tensor("label");
-            int parts = Math.min(micro, n);
+            int parts = Math.min(micro * nodes, n);
             int per = data.count() / n;
             int from = 0;
             for (int mb = 0; mb < parts; mb++) {
                 int size = n / parts + (mb < n % parts ? 1 : 0);
                 JsonObject h = new JsonObject().put("phase", "TRAIN").put("step", step).put("unit", unit++)
-                        .put("replica", mb).put("units", units).put("n", size).put("scale", (double) size / n)
-                        .put("pass", (step * iterSize + k) * micro + mb);
+                        .put("replica", mb / nodes).put("n", size).put("scale", (double) size / n)
+                        .put("pass", (step * iterSize + k) * micro * nodes + mb);
                 TensorMessage f = new TensorMessage("forward", h);
                 if (parts == 1) {
                     f.put(ctx.data().dataBlob(), data).put(ctx.data().labelBlob(), label);
@@ -293,8 +317,33 @@ public final class CoordinatorVerticle extends VerticleBase {
                     f.put(ctx.data().labelBlob(), new Tensor(java.util.Arrays.copyOfRange(label.data(), from, from + size), size));
                 }
                 from += size;
-                vertx.eventBus().send(ctx.addresses().stageForward(0), f);
+                if (mb % nodes == 0) {
+                    local.add(f);
+                } else {
+                    remote.add(Map.entry(reps.get(mb % nodes - 1), f));
+                }
             }
+        }
+        for (TensorMessage f : local) {
+            f.header().put("units", local.size());
+        }
+        if (!remote.isEmpty()) {
+            Map<String, Integer> units = new HashMap<>();
+            remote.forEach(e -> units.merge(e.getKey(), 1, Integer::sum));
+            remote.forEach(e -> e.getValue().header().put("units", units.get(e.getKey())));
+            List<String> plan = reps.stream().filter(units::containsKey).toList();
+            remoteWork.put(step, remote);
+            stepReplicas.put(step, plan.size());
+            // The stages pass the list on to the optimizer with their gradients: it waits for these replicas' too.
+            for (TensorMessage f : local) {
+                f.header().put("replicas", new io.vertx.core.json.JsonArray(plan));
+            }
+            for (var e : remote) {
+                vertx.eventBus().send(ctx.addresses().replicaForward(e.getKey()), e.getValue());
+            }
+        }
+        for (TensorMessage f : local) {
+            vertx.eventBus().send(ctx.addresses().stageForward(0), f);
         }
         fill();
         maybeStartStep(); // the step ahead, if it may run
@@ -326,6 +375,8 @@ public final class CoordinatorVerticle extends VerticleBase {
         SequencedMap<String, Double> outputs = new LinkedHashMap<>(); // the stages' sums over the step's micro-batches
         s.getJsonObject("outputs").forEach(e -> outputs.put(e.getKey(), ((Number) e.getValue()).doubleValue() / iterSize));
         epochSamples += stepSamples.remove(step);
+        remoteWork.remove(step);
+        Integer usedReplicas = stepReplicas.remove(step);
         long now = System.nanoTime();
         double seconds = (now - lastStepEnd) / 1e9;
         lastStepEnd = now;
@@ -339,6 +390,9 @@ public final class CoordinatorVerticle extends VerticleBase {
             if (!e.getKey().equals("loss")) {
                 line.put(e.getKey(), e.getValue());
             }
+        }
+        if (everReplicated) {
+            line.put("replicas", usedReplicas == null ? 0 : usedReplicas);
         }
         Runtime rt = Runtime.getRuntime();
         line.put("step_ms", seconds * 1e3).put("forward_ms", s.getJsonArray("forward_ms"))
@@ -369,6 +423,98 @@ public final class CoordinatorVerticle extends VerticleBase {
             runTest(this::flushLineThenContinue);
         } else {
             flushLineThenContinue();
+        }
+    }
+
+    // ---- data-parallel replicas ----
+
+    /** A replica says it is ready (every second): one not computing yet is taken in before the next step. */
+    private void onReplicaReady(JsonObject r) {
+        String id = r.getString("id");
+        if (replicas.contains(id) || joining.contains(id) || finished) {
+            return;
+        }
+        if (ctx.gpu() >= 0) {
+            sayOnce("cluster: replica " + id + " is not used: data-parallel replicas compute on the CPU, and this run's"
+                    + " stages are on a GPU (pipeline.device)");
+            return;
+        }
+        joining.add(id);
+        maybeStartStep();
+    }
+
+    /**
+     * Takes the joining replicas in, between two steps: they get the stages' weights (those the next
+     * step starts from) and a share of every step from then on.
+     */
+    private void admitReplicas() {
+        busy = true;
+        List<String> ids = List.copyOf(joining);
+        joining.clear();
+        DeliveryOptions opts = new DeliveryOptions().setSendTimeout(60_000);
+        List<Future<Message<TensorMessage>>> parts = new ArrayList<>();
+        for (int s = 0; s < ctx.stages(); s++) {
+            parts.add(vertx.eventBus().request(ctx.addresses().stageWeights(s), new JsonObject(), opts));
+        }
+        long step = dispatched;
+        Future.all(parts).onComplete(r -> {
+            busy = false;
+            if (r.failed()) {
+                failure = "could not send the weights to data-parallel replicas " + ids + ": " + r.cause().getMessage();
+                maybeStartStep();
+                return;
+            }
+            java.util.Set<String> names = new java.util.HashSet<>(ctx.paramNames());
+            io.vertx.core.json.JsonArray sent = new io.vertx.core.json.JsonArray();
+            List<Tensor> weights = new ArrayList<>();
+            for (var p : parts) {
+                for (var e : StageVerticle.weightsOf(p.result().body()).entrySet()) {
+                    for (int i = 0; i < e.getValue().size(); i++) {
+                        if (names.contains(e.getKey() + "/" + i)) { // a shared param once, under its owner's name
+                            sent.add(e.getKey() + "/" + i);
+                            weights.add(e.getValue().get(i));
+                        }
+                    }
+                }
+            }
+            for (String id : ids) {
+                TensorMessage w = new TensorMessage("weights", new JsonObject().put("step", step).put("names", sent.copy()));
+                for (int i = 0; i < weights.size(); i++) {
+                    w.put("w:" + i, weights.get(i));
+                }
+                vertx.eventBus().send(ctx.addresses().replicaWeights(id), w);
+                replicas.add(id);
+                ctx.log().accept("cluster: replica " + id + " computes a share of each step from step " + step
+                        + " (" + (replicas.size() + 1) + " nodes compute)");
+            }
+            everReplicated = true;
+            maybeStartStep();
+        });
+    }
+
+    /** The optimizer gave up waiting for these replicas' gradients of a step: their micro-batches run here. */
+    private void onMakeup(JsonObject m) {
+        long step = m.getLong("step");
+        List<String> lost = new ArrayList<>();
+        m.getJsonArray("lost").forEach(o -> lost.add((String) o));
+        List<TensorMessage> again = new ArrayList<>();
+        for (var e : remoteWork.getOrDefault(step, List.of())) {
+            if (lost.contains(e.getKey())) {
+                again.add(e.getValue());
+            }
+        }
+        for (String id : lost) {
+            if (replicas.remove(id)) {
+                ctx.log().accept("cluster: replica " + id + " sent no gradients of step " + step + " within"
+                        + " pipeline.request_timeout_ms (" + ctx.config().pipeline().requestTimeoutMs() + " ms): its share"
+                        + " of the step runs here, and it gets no more until it says it is ready again");
+            }
+        }
+        stepReplicas.computeIfPresent(step, (k, v) -> v - lost.size());
+        for (int i = 0; i < again.size(); i++) {
+            TensorMessage f = again.get(i);
+            f.header().put("makeup", true).put("replica", i % micro).put("units", again.size());
+            vertx.eventBus().send(ctx.addresses().stageForward(0), f);
         }
     }
 

@@ -6,10 +6,14 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.cortado.engine.solver.Param;
 import org.cortado.engine.solver.Solver;
 import org.cortado.engine.tensor.Blob;
+import org.cortado.engine.tensor.Tensor;
 import org.cortado.engine.train.LayerStats;
 import org.cortado.kernels.CudaSolver;
 
@@ -22,6 +26,11 @@ import org.cortado.kernels.CudaSolver;
  * <p>On a GPU the stages send their params as GPU arrays and {@link CudaSolver} updates them there,
  * with the history on the GPU too; only a snapshot's history and a sampled step's layer statistics come
  * down.
+ *
+ * <p>With data-parallel replicas ({@link ReplicaVerticle}) the stages' gradients name the replicas that
+ * compute a share of the step; the update waits for their gradient buckets too, adds them in the
+ * replicas' order, and afterwards sends each replica the new weights. A replica not heard from within
+ * {@code pipeline.request_timeout_ms} of the stages is dropped from the step ({@link #giveUp}).
  */
 public final class OptimizerVerticle extends VerticleBase {
     private final RunContext ctx;
@@ -32,6 +41,12 @@ public final class OptimizerVerticle extends VerticleBase {
     private int arrived;
     private long nextStep; // the step the next update applies
     private double lastUpdateMs; // the previous update's time (a step's message leaves before its update runs)
+    // Data-parallel replicas (cluster workers with --replica): per step, who computes a share, and their gradient buckets.
+    private final Map<Long, List<String>> plans = new HashMap<>();
+    private final Map<Long, Map<String, List<TensorMessage>>> replicaGrads = new HashMap<>();
+    private long waitTimer = -1;
+    /** The local outputs of a step's earlier round, when replicas that did not answer had their share run here. */
+    private final Map<String, Double> carried = new LinkedHashMap<>();
 
     /** The run's optimizer; it updates on {@code gpu}'s device, or on the heap when that is null. */
     public OptimizerVerticle(RunContext ctx, GpuVerticle gpu) {
@@ -62,6 +77,7 @@ public final class OptimizerVerticle extends VerticleBase {
                 bus.<TensorMessage>consumer(ctx.addresses().optimizerGrads(), this::onGrads).completion(),
                 bus.<JsonObject>consumer(ctx.addresses().optimizerState(), this::onState).completion(),
                 bus.<JsonObject>consumer(ctx.addresses().optimizerRate(), this::onRate).completion(),
+                bus.<TensorMessage>consumer(ctx.addresses().optimizerReplicaGrads(), m -> onReplicaGrads(m.body())).completion(),
                 bus.<JsonObject>consumer(ctx.addresses().optimizerAbort(), m -> {
                     abort();
                     m.reply(new JsonObject());
@@ -79,7 +95,96 @@ public final class OptimizerVerticle extends VerticleBase {
         if (++arrived < pending.length) {
             return;
         }
+        tryApply();
+    }
+
+    private void onReplicaGrads(TensorMessage g) {
         long step = g.header().getLong("step");
+        String replica = g.header().getString("replica");
+        if (step < nextStep) {
+            return; // late: the step was applied (this replica's share ran here instead)
+        }
+        replicaGrads.computeIfAbsent(step, k -> new HashMap<>()).computeIfAbsent(replica, k -> new ArrayList<>()).add(g);
+        if (arrived == pending.length && pending[0].header().getLong("step") == step) {
+            tryApply();
+        }
+    }
+
+    private boolean complete(long step, String replica) {
+        List<TensorMessage> got = replicaGrads.getOrDefault(step, Map.of()).get(replica);
+        return got != null && got.size() == got.getFirst().header().getInteger("buckets");
+    }
+
+    /**
+     * Every stage has sent its gradients: the update runs once every replica of the step has sent all its
+     * buckets. A replica that has not within {@code pipeline.request_timeout_ms} is dropped from the step
+     * ({@link #giveUp}).
+     */
+    private void tryApply() {
+        long step = pending[0].header().getLong("step");
+        // The stages bring the step's replicas (the coordinator put them on the micro-batches); after a
+        // replica was dropped from the step, the list without it stays.
+        JsonArray brought = pending[0].header().getJsonArray("replicas");
+        if (brought != null && !plans.containsKey(step)) {
+            List<String> replicas = new ArrayList<>();
+            brought.forEach(r -> replicas.add((String) r));
+            plans.put(step, replicas);
+        }
+        List<String> plan = plans.getOrDefault(step, List.of());
+        if (plan.stream().anyMatch(r -> !complete(step, r))) {
+            if (waitTimer < 0) {
+                waitTimer = vertx.setTimer(ctx.config().pipeline().requestTimeoutMs(), t -> {
+                    waitTimer = -1;
+                    giveUp(step);
+                });
+            }
+            return;
+        }
+        if (waitTimer >= 0) {
+            vertx.cancelTimer(waitTimer);
+            waitTimer = -1;
+        }
+        apply(step, plan);
+    }
+
+    /**
+     * The replicas of {@code step} that have not sent their gradients in time are dropped from it: the
+     * stages get their params back unchanged with their gradients kept ({@code "more"}), and the
+     * coordinator sends them the dropped replicas' micro-batches, whose gradients add to the ones they
+     * hold (the same samples, so the same sum up to rounding); then the stages send them again.
+     */
+    private void giveUp(long step) {
+        if (arrived < pending.length || pending[0].header().getLong("step") != step) {
+            return;
+        }
+        List<String> lost = plans.getOrDefault(step, List.of()).stream().filter(r -> !complete(step, r)).toList();
+        if (lost.isEmpty()) {
+            tryApply();
+            return;
+        }
+        List<String> kept = new ArrayList<>(plans.get(step));
+        kept.removeAll(lost);
+        plans.put(step, kept);
+        var got = replicaGrads.get(step);
+        if (got != null) {
+            lost.forEach(got::remove);
+        }
+        for (int s = 0; s < pending.length; s++) {
+            JsonObject h = pending[s].header();
+            if (h.containsKey("outputs")) {
+                h.getJsonObject("outputs").forEach(e -> carried.merge(e.getKey(), ((Number) e.getValue()).doubleValue(), Double::sum));
+            }
+            TensorMessage back = new TensorMessage("params", new JsonObject().put("step", step).put("more", true));
+            returnParams(pending[s], back);
+            pending[s] = null;
+            vertx.eventBus().send(ctx.addresses().stageParams(s), back);
+        }
+        arrived = 0;
+        vertx.eventBus().send(ctx.addresses().coordinatorMakeup(), new JsonObject().put("step", step)
+                .put("lost", new JsonArray(lost)));
+    }
+
+    private void apply(long step, List<String> plan) {
         JsonArray forward = new JsonArray();
         JsonArray backward = new JsonArray();
         JsonObject outputs = new JsonObject();
@@ -110,6 +215,20 @@ public final class OptimizerVerticle extends VerticleBase {
                             h.getJsonArray("decay_mult").getNumber(i).floatValue()));
                 }
             }
+            if (!plan.isEmpty()) {
+                if (!onGpu.isEmpty()) {
+                    throw new IllegalStateException("data-parallel replicas need the optimizer on the CPU");
+                }
+                outputs = outputs.copy();
+                addReplicas(step, plan, params, outputs);
+            }
+            if (!carried.isEmpty()) {
+                outputs = outputs.copy();
+                for (var e : carried.entrySet()) {
+                    outputs.put(e.getKey(), outputs.getDouble(e.getKey(), 0.0) + e.getValue());
+                }
+                carried.clear();
+            }
             // The coordinator hears of the step before the update runs: its per-step work (the metrics
             // line, the next batch's loading) then overlaps the update, which runs on one core. Whatever
             // it sends next (a test pass, a weights request for a snapshot) reaches the stages after
@@ -138,6 +257,9 @@ public final class OptimizerVerticle extends VerticleBase {
             abort();
             return;
         }
+        sendWeights(step + 1, plan);
+        plans.remove(step);
+        replicaGrads.remove(step);
         for (int s2 = 0; s2 < pending.length; s2++) {
             TensorMessage back = new TensorMessage("params", new JsonObject().put("step", step));
             returnParams(pending[s2], back);
@@ -145,6 +267,66 @@ public final class OptimizerVerticle extends VerticleBase {
             vertx.eventBus().send(ctx.addresses().stageParams(s2), back);
         }
         arrived = 0;
+    }
+
+    /**
+     * Adds the replicas' gradients of {@code step} to the stages' (in the plan's order, whatever order
+     * they came in, so that every run adds alike) and their outputs to {@code outputs}.
+     */
+    private void addReplicas(long step, List<String> plan, List<Param> params, JsonObject outputs) {
+        Map<String, Param> byName = new HashMap<>();
+        for (Param p : params) {
+            byName.put(p.name(), p);
+        }
+        for (String r : plan) {
+            for (TensorMessage g : replicaGrads.get(step).get(r)) {
+                JsonArray names = g.header().getJsonArray("names");
+                for (int i = 0; i < names.size(); i++) {
+                    Param p = byName.get(names.getString(i));
+                    if (p == null) {
+                        throw new IllegalStateException("replica " + r + " sent the gradient of param " + names.getString(i)
+                                + ", which the stages do not have");
+                    }
+                    float[] dx = p.blob().dx();
+                    float[] add = g.tensor("g:" + i).data();
+                    if (add.length < p.blob().count()) {
+                        throw new IllegalStateException("replica " + r + ": param " + p.name() + " has " + p.blob().count()
+                                + " values here, " + add.length + " there");
+                    }
+                    for (int k = 0; k < p.blob().count(); k++) {
+                        dx[k] += add[k];
+                    }
+                }
+                JsonObject o = g.header().getJsonObject("outputs");
+                if (o != null) {
+                    o.forEach(e -> outputs.put(e.getKey(), outputs.getDouble(e.getKey(), 0.0) + ((Number) e.getValue()).doubleValue()));
+                }
+            }
+        }
+    }
+
+    /** The updated weights (copies: the stages go on with theirs) to the replicas, for step {@code step}. */
+    private void sendWeights(long step, List<String> replicas) {
+        if (replicas.isEmpty()) {
+            return;
+        }
+        JsonArray names = new JsonArray();
+        List<Tensor> weights = new ArrayList<>();
+        for (TensorMessage p : pending) {
+            JsonArray ns = p.header().getJsonArray("names");
+            for (int i = 0; i < ns.size(); i++) {
+                Tensor x = p.tensor("x:" + i);
+                names.add(ns.getString(i));
+                weights.add(new Tensor(java.util.Arrays.copyOf(x.data(), x.count()), x.shape()));
+            }
+        }
+        for (String r : replicas) {
+            TensorMessage w = new TensorMessage("weights", new JsonObject().put("step", step).put("names", names.copy()));
+            for (int i = 0; i < weights.size(); i++) {
+                w.put("w:" + i, weights.get(i));
+            }
+            vertx.eventBus().send(ctx.addresses().replicaWeights(r), w);
+        }
     }
 
     /** The heap params of a stage's gradients message back into {@code back} (GPU params stay where they are). */
@@ -233,6 +415,11 @@ public final class OptimizerVerticle extends VerticleBase {
 
     /** Returns every stage that sent its gradients its params unchanged, marked aborted (they clear the gradients). */
     private void abort() {
+        if (waitTimer >= 0) {
+            vertx.cancelTimer(waitTimer);
+            waitTimer = -1;
+        }
+        carried.clear();
         for (int s = 0; s < pending.length; s++) {
             TensorMessage p = pending[s];
             if (p == null) {

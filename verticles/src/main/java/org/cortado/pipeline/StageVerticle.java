@@ -64,7 +64,7 @@ public final class StageVerticle extends VerticleBase {
      * next step ahead).
      */
     private boolean[] holding;
-    private final ArrayDeque<Message<TensorMessage>> deferred = new ArrayDeque<>();
+    private final java.util.LinkedList<Message<TensorMessage>> deferred = new java.util.LinkedList<>();
     /** Each net's output blobs (loss, accuracy), found once. */
     private final Map<Net, List<Blob>> outputBlobs = new java.util.IdentityHashMap<>();
     private long forwardNanos;
@@ -193,8 +193,18 @@ public final class StageVerticle extends VerticleBase {
         TensorMessage msg = m.body();
         JsonObject h = msg.header();
         boolean train = h.getString("phase").equals("TRAIN");
-        if (train && (!deferred.isEmpty() || !mayForward(h))) {
-            deferred.add(m);
+        // A replica's share run here (makeup) belongs to the step the params are waiting on: it goes before the next step's.
+        boolean makeup = h.getBoolean("makeup", false);
+        if (train && (!deferred.isEmpty() && !makeup || !mayForward(h))) {
+            if (makeup) { // after the makeup micro-batches already waiting, before any other
+                int at = 0;
+                while (at < deferred.size() && deferred.get(at).body().header().getBoolean("makeup", false)) {
+                    at++;
+                }
+                deferred.add(at, m);
+            } else {
+                deferred.add(m);
+            }
             return;
         }
         forwardNow(m);
@@ -298,19 +308,22 @@ public final class StageVerticle extends VerticleBase {
         holding[h.getInteger("replica")] = false;
         if (++backwards == h.getInteger("units")) {
             backwards = 0;
-            sendGrads(h.getLong("step"));
+            sendGrads(h.getLong("step"), h.getJsonArray("replicas"));
         }
         runDeferred();
     }
 
     /** Hands the params and their gradients to the optimizer (the arrays themselves: zero copy in one process). */
-    private void sendGrads(long step) {
+    private void sendGrads(long step, JsonArray replicas) {
         JsonArray names = new JsonArray();
         JsonArray lr = new JsonArray();
         JsonArray decay = new JsonArray();
         TensorMessage out = new TensorMessage("grads", new JsonObject().put("stage", stage).put("step", step)
                 .put("forward_ms", forwardNanos / 1e6).put("backward_ms", backwardNanos / 1e6)
                 .put("names", names).put("lr_mult", lr).put("decay_mult", decay));
+        if (replicas != null) { // data-parallel replicas computing a share of the step: the optimizer waits for them too
+            out.header().put("replicas", replicas);
+        }
         if (activations != null) {
             out.header().put("activations", activations);
             activations = null;
@@ -339,6 +352,8 @@ public final class StageVerticle extends VerticleBase {
         paramsOut = false;
         if (msg.header().getBoolean("aborted", false)) { // the step was dropped after a failure: params unchanged
             nets[0].zeroParamGradients(params);
+        } else if (msg.header().getBoolean("more", false)) {
+            // Unchanged, gradients kept: a data-parallel replica's share of the step comes to run here (makeup).
         } else {
             paramsStep = msg.header().getLong("step") + 1;
         }

@@ -57,7 +57,7 @@ class WorkerTest {
 
     private String announceAndWait(String configJson, TrainingData data) throws Exception {
         ClusterRun.announce(vertx, "r1", configJson, dir, data).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-        new Worker(vertx, "in-process", 1, 1, null, said::add).start();
+        new Worker(vertx, "in-process", 1, 1, false, null, said::add).start();
         String notice = notices.poll(30, TimeUnit.SECONDS);
         assertTrue(notice != null, "the coordinator heard nothing; the worker said " + said);
         return notice;
@@ -92,7 +92,7 @@ class WorkerTest {
         try (TrainingData a = coordinatorData()) {
             ClusterRun.announce(vertx, "r1", PipelineTesting.configJson(dir.resolve("a"), SOLVER, "{}", false), dir, a)
                     .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-            new Worker(vertx, "in-process", 2, 1, null, said::add).start();
+            new Worker(vertx, "in-process", 2, 1, false, null, said::add).start();
             long end = System.nanoTime() + 30_000_000_000L;
             while (said.stream().noneMatch(l -> l.startsWith("serving run r1: 2 loaders, 1 augmenters")) && System.nanoTime() < end) {
                 Thread.sleep(50);
@@ -104,7 +104,7 @@ class WorkerTest {
 
     @Test
     void saysSoWhenNoCoordinatorAnswers() throws Exception {
-        new Worker(vertx, "in-process", 1, 1, null, said::add).start();
+        new Worker(vertx, "in-process", 1, 1, false, null, said::add).start();
         long end = System.nanoTime() + 20_000_000_000L;
         while (said.isEmpty() && System.nanoTime() < end) {
             Thread.sleep(100);
