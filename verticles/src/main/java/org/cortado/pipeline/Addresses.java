@@ -24,12 +24,13 @@ package org.cortado.pipeline;
  *   metrics                Coordinator → everyone (publish)   one JSON object per step, test pass and epoch
  *   layers                 Coordinator → everyone (publish)   per-layer stats, one object per sampled step
  *   coordinator.nodes      cluster Members → Coordinator (request)  the batches each node has served so far
- *   replicas               cluster worker → Coordinator       a data-parallel replica is ready: {"id", "node"} (said every second)
+ *   replicas               cluster worker → Coordinator       a data-parallel replica is ready: {"id"} (its node; said every second)
  *   replica.ID.forward     Coordinator → replica ID           a micro-batch of a step, for forward and backward there
  *   replica.ID.weights     Coordinator / Optimizer → replica ID  the weights a step starts from
  *   optimizer.replica.grads  replica → Optimizer              a bucket of a replica's summed gradients of a step
  *   coordinator.makeup     Optimizer → Coordinator            replicas that did not answer a step: their share runs here
- *   members                worker → cluster Members           a worker serves the run: {"node", "address", "loaders", "augmenters"}
+ *   optimizer.dropped      Coordinator → Optimizer            a replica computes nothing more in the steps handed out: {"replica", "through"}
+ *   members                worker → cluster Members           a worker serves the run: {"node", "address", "loaders", "augmenters", "replica"}
  *   cluster                cluster Members → everyone (publish)  the members table, once a second
  * </pre>
  */
@@ -145,6 +146,10 @@ public record Addresses(String run) {
 
     public String optimizerReplicaGrads() {
         return a("optimizer.replica.grads");
+    }
+
+    public String optimizerDropped() {
+        return a("optimizer.dropped");
     }
 
     public String coordinatorMakeup() {

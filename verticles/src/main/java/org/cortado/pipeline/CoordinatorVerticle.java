@@ -109,6 +109,9 @@ public final class CoordinatorVerticle extends VerticleBase {
     // Data-parallel replicas (cluster workers with --replica), in the order they were taken in.
     private final List<String> replicas = new ArrayList<>();
     private final java.util.Set<String> joining = new java.util.LinkedHashSet<>();
+    private final java.util.Set<String> admitting = new java.util.HashSet<>();
+    /** Replicas that failed (an error, not silence): not taken in again in this run. */
+    private final java.util.Set<String> failedReplicas = new java.util.HashSet<>();
     /** Each running step's micro-batches sent to replicas (kept until the step is applied: a lost replica's share runs here). */
     private final Map<Long, List<Map.Entry<String, TensorMessage>>> remoteWork = new HashMap<>();
     private final Map<Long, Integer> stepReplicas = new HashMap<>();
@@ -305,7 +308,8 @@ public final class CoordinatorVerticle extends VerticleBase {
                 int size = n / parts + (mb < n % parts ? 1 : 0);
                 JsonObject h = new JsonObject().put("phase", "TRAIN").put("step", step).put("unit", unit++)
                         .put("replica", mb / nodes).put("n", size).put("scale", (double) size / n)
-                        .put("pass", (step * iterSize + k) * micro * nodes + mb);
+                        // the single-node pass numbers on node 0; a replica's in a range of its own (Dropout's seeds)
+                        .put("pass", (step * iterSize + k) * micro + mb / nodes + ((long) (mb % nodes) << 40));
                 TensorMessage f = new TensorMessage("forward", h);
                 if (parts == 1) {
                     f.put(ctx.data().dataBlob(), data).put(ctx.data().labelBlob(), label);
@@ -326,6 +330,9 @@ public final class CoordinatorVerticle extends VerticleBase {
         }
         for (TensorMessage f : local) {
             f.header().put("units", local.size());
+            if (!reps.isEmpty()) { // they get the weights after the update, also the ones that had no share (a small batch)
+                f.header().put("active", new io.vertx.core.json.JsonArray(reps));
+            }
         }
         if (!remote.isEmpty()) {
             Map<String, Integer> units = new HashMap<>();
@@ -431,7 +438,7 @@ public final class CoordinatorVerticle extends VerticleBase {
     /** A replica says it is ready (every second): one not computing yet is taken in before the next step. */
     private void onReplicaReady(JsonObject r) {
         String id = r.getString("id");
-        if (replicas.contains(id) || joining.contains(id) || finished) {
+        if (replicas.contains(id) || joining.contains(id) || admitting.contains(id) || failedReplicas.contains(id) || finished) {
             return;
         }
         if (ctx.gpu() >= 0) {
@@ -451,6 +458,7 @@ public final class CoordinatorVerticle extends VerticleBase {
         busy = true;
         List<String> ids = List.copyOf(joining);
         joining.clear();
+        admitting.addAll(ids);
         DeliveryOptions opts = new DeliveryOptions().setSendTimeout(60_000);
         List<Future<Message<TensorMessage>>> parts = new ArrayList<>();
         for (int s = 0; s < ctx.stages(); s++) {
@@ -459,6 +467,7 @@ public final class CoordinatorVerticle extends VerticleBase {
         long step = dispatched;
         Future.all(parts).onComplete(r -> {
             busy = false;
+            ids.forEach(admitting::remove);
             if (r.failed()) {
                 failure = "could not send the weights to data-parallel replicas " + ids + ": " + r.cause().getMessage();
                 maybeStartStep();
@@ -483,6 +492,9 @@ public final class CoordinatorVerticle extends VerticleBase {
                     w.put("w:" + i, weights.get(i));
                 }
                 vertx.eventBus().send(ctx.addresses().replicaWeights(id), w);
+                if (replicas.contains(id)) {
+                    continue;
+                }
                 replicas.add(id);
                 ctx.log().accept("cluster: replica " + id + " computes a share of each step from step " + step
                         + " (" + (replicas.size() + 1) + " nodes compute)");
@@ -503,6 +515,7 @@ public final class CoordinatorVerticle extends VerticleBase {
                 again.add(e.getValue());
             }
         }
+        dropped(lost);
         for (String id : lost) {
             if (replicas.remove(id)) {
                 ctx.log().accept("cluster: replica " + id + " sent no gradients of step " + step + " within"
@@ -515,6 +528,16 @@ public final class CoordinatorVerticle extends VerticleBase {
             TensorMessage f = again.get(i);
             f.header().put("makeup", true).put("replica", i % micro).put("units", again.size());
             vertx.eventBus().send(ctx.addresses().stageForward(0), f);
+        }
+    }
+
+    /**
+     * Tells the optimizer that {@code ids} compute nothing more in the steps handed out so far: it stops
+     * waiting for them there at once (their shares run here), not after another timeout.
+     */
+    private void dropped(List<String> ids) {
+        for (String id : ids) {
+            vertx.eventBus().send(ctx.addresses().optimizerDropped(), new JsonObject().put("replica", id).put("through", dispatched - 1));
         }
     }
 
@@ -709,6 +732,18 @@ public final class CoordinatorVerticle extends VerticleBase {
     }
 
     private void onFailure(JsonObject f) {
+        String component = f.getString("component", "");
+        if (component.startsWith("replica ")) { // a replica's error costs the run that replica, not the run
+            String id = component.substring("replica ".length());
+            if (failedReplicas.add(id)) {
+                replicas.remove(id);
+                joining.remove(id);
+                dropped(List.of(id));
+                ctx.log().accept("cluster: " + f.getString("message") + "; its share of the step runs here, and it is not used"
+                        + " again in this run");
+            }
+            return;
+        }
         if (failure == null) {
             failure = f.getString("message");
         }

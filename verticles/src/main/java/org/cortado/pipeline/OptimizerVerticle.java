@@ -43,6 +43,10 @@ public final class OptimizerVerticle extends VerticleBase {
     private double lastUpdateMs; // the previous update's time (a step's message leaves before its update runs)
     // Data-parallel replicas (cluster workers with --replica): per step, who computes a share, and their gradient buckets.
     private final Map<Long, List<String>> plans = new HashMap<>();
+    /** Per step, every replica taken in (those without a share too): they all get the weights after the update. */
+    private final Map<Long, List<String>> actives = new HashMap<>();
+    /** Per replica, the last step it was handed before the coordinator dropped it: not waited for up to there. */
+    private final Map<String, Long> droppedThrough = new HashMap<>();
     private final Map<Long, Map<String, List<TensorMessage>>> replicaGrads = new HashMap<>();
     private long waitTimer = -1;
     /** The local outputs of a step's earlier round, when replicas that did not answer had their share run here. */
@@ -78,6 +82,7 @@ public final class OptimizerVerticle extends VerticleBase {
                 bus.<JsonObject>consumer(ctx.addresses().optimizerState(), this::onState).completion(),
                 bus.<JsonObject>consumer(ctx.addresses().optimizerRate(), this::onRate).completion(),
                 bus.<TensorMessage>consumer(ctx.addresses().optimizerReplicaGrads(), m -> onReplicaGrads(m.body())).completion(),
+                bus.<JsonObject>consumer(ctx.addresses().optimizerDropped(), m -> onDropped(m.body())).completion(),
                 bus.<JsonObject>consumer(ctx.addresses().optimizerAbort(), m -> {
                     abort();
                     m.reply(new JsonObject());
@@ -110,6 +115,13 @@ public final class OptimizerVerticle extends VerticleBase {
         }
     }
 
+    private void onDropped(JsonObject d) {
+        droppedThrough.merge(d.getString("replica"), d.getLong("through"), Math::max);
+        if (arrived == pending.length && arrived > 0) {
+            tryApply();
+        }
+    }
+
     private boolean complete(long step, String replica) {
         List<TensorMessage> got = replicaGrads.getOrDefault(step, Map.of()).get(replica);
         return got != null && got.size() == got.getFirst().header().getInteger("buckets");
@@ -124,14 +136,17 @@ public final class OptimizerVerticle extends VerticleBase {
         long step = pending[0].header().getLong("step");
         // The stages bring the step's replicas (the coordinator put them on the micro-batches); after a
         // replica was dropped from the step, the list without it stays.
-        JsonArray brought = pending[0].header().getJsonArray("replicas");
-        if (brought != null && !plans.containsKey(step)) {
-            List<String> replicas = new ArrayList<>();
-            brought.forEach(r -> replicas.add((String) r));
-            plans.put(step, replicas);
+        if (!plans.containsKey(step)) {
+            plans.put(step, strings(pending[0].header().getJsonArray("replicas")));
+            actives.put(step, strings(pending[0].header().getJsonArray("active")));
         }
-        List<String> plan = plans.getOrDefault(step, List.of());
-        if (plan.stream().anyMatch(r -> !complete(step, r))) {
+        List<String> plan = plans.get(step);
+        List<String> missing = plan.stream().filter(r -> !complete(step, r)).toList();
+        if (!missing.isEmpty() && missing.stream().allMatch(r -> droppedThrough.getOrDefault(r, -1L) >= step)) {
+            giveUp(step); // the coordinator knows these will not answer
+            return;
+        }
+        if (!missing.isEmpty()) {
             if (waitTimer < 0) {
                 waitTimer = vertx.setTimer(ctx.config().pipeline().requestTimeoutMs(), t -> {
                     waitTimer = -1;
@@ -153,9 +168,21 @@ public final class OptimizerVerticle extends VerticleBase {
      * coordinator sends them the dropped replicas' micro-batches, whose gradients add to the ones they
      * hold (the same samples, so the same sum up to rounding); then the stages send them again.
      */
+    private static List<String> strings(JsonArray a) {
+        List<String> out = new ArrayList<>();
+        if (a != null) {
+            a.forEach(r -> out.add((String) r));
+        }
+        return out;
+    }
+
     private void giveUp(long step) {
         if (arrived < pending.length || pending[0].header().getLong("step") != step) {
             return;
+        }
+        if (waitTimer >= 0) {
+            vertx.cancelTimer(waitTimer);
+            waitTimer = -1;
         }
         List<String> lost = plans.getOrDefault(step, List.of()).stream().filter(r -> !complete(step, r)).toList();
         if (lost.isEmpty()) {
@@ -165,6 +192,9 @@ public final class OptimizerVerticle extends VerticleBase {
         List<String> kept = new ArrayList<>(plans.get(step));
         kept.removeAll(lost);
         plans.put(step, kept);
+        List<String> active = new ArrayList<>(actives.getOrDefault(step, List.of()));
+        active.removeAll(lost); // no weights for them: the coordinator takes them back in with fresh ones if they come back
+        actives.put(step, active);
         var got = replicaGrads.get(step);
         if (got != null) {
             lost.forEach(got::remove);
@@ -257,8 +287,11 @@ public final class OptimizerVerticle extends VerticleBase {
             abort();
             return;
         }
-        sendWeights(step + 1, plan);
+        List<String> to = actives.getOrDefault(step, List.of()).stream()
+                .filter(r -> droppedThrough.getOrDefault(r, -1L) < step + 1).toList();
+        sendWeights(step + 1, to);
         plans.remove(step);
+        actives.remove(step);
         replicaGrads.remove(step);
         for (int s2 = 0; s2 < pending.length; s2++) {
             TensorMessage back = new TensorMessage("params", new JsonObject().put("step", step));
@@ -420,6 +453,9 @@ public final class OptimizerVerticle extends VerticleBase {
             waitTimer = -1;
         }
         carried.clear();
+        plans.clear();
+        actives.clear();
+        replicaGrads.clear();
         for (int s = 0; s < pending.length; s++) {
             TensorMessage p = pending[s];
             if (p == null) {

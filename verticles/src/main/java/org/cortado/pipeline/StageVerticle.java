@@ -308,21 +308,26 @@ public final class StageVerticle extends VerticleBase {
         holding[h.getInteger("replica")] = false;
         if (++backwards == h.getInteger("units")) {
             backwards = 0;
-            sendGrads(h.getLong("step"), h.getJsonArray("replicas"));
+            sendGrads(h);
         }
         runDeferred();
     }
 
     /** Hands the params and their gradients to the optimizer (the arrays themselves: zero copy in one process). */
-    private void sendGrads(long step, JsonArray replicas) {
+    private void sendGrads(JsonObject h) {
+        long step = h.getLong("step");
         JsonArray names = new JsonArray();
         JsonArray lr = new JsonArray();
         JsonArray decay = new JsonArray();
         TensorMessage out = new TensorMessage("grads", new JsonObject().put("stage", stage).put("step", step)
                 .put("forward_ms", forwardNanos / 1e6).put("backward_ms", backwardNanos / 1e6)
                 .put("names", names).put("lr_mult", lr).put("decay_mult", decay));
-        if (replicas != null) { // data-parallel replicas computing a share of the step: the optimizer waits for them too
-            out.header().put("replicas", replicas);
+        // Data-parallel replicas: those computing a share of the step (the optimizer waits for them too), and
+        // all taken in (they get the weights after the update).
+        for (String k : List.of("replicas", "active")) {
+            if (h.containsKey(k)) {
+                out.header().put(k, h.getJsonArray(k));
+            }
         }
         if (activations != null) {
             out.header().put("activations", activations);

@@ -13,7 +13,8 @@ import org.cortado.engine.tensor.Blob;
  * the last, into ranges whose params hold about {@code bucketFloats} values each. Backward over range
  * {@code [from, to)} (see {@link Net#backward(int, int, double)}) finishes the gradients of the
  * bucket's params: each param sits in the bucket of the first layer that uses it (a shared param is
- * complete only once its earliest user has run backward).
+ * complete only once its earliest user has run backward; a Scale folded into its BatchNorm, {@link
+ * Net#foldedScales}, gets its gradients from the BatchNorm's backward).
  *
  * @param buckets the ranges, last layers first (the order backward produces them)
  */
@@ -28,9 +29,16 @@ public record GradientBuckets(List<Bucket> buckets) {
         List<Param> params = net.params();
         Map<Blob, Integer> firstUser = new IdentityHashMap<>();
         List<org.cortado.engine.layers.Layer> layers = net.layers();
+        Map<String, Integer> index = new java.util.HashMap<>();
         for (int l = 0; l < layers.size(); l++) {
+            index.put(layers.get(l).name(), l);
+        }
+        for (int l = 0; l < layers.size(); l++) {
+            // A Scale folded into its BatchNorm gets its gradients from the BatchNorm's backward.
+            String into = net.foldedScales().get(layers.get(l).name());
+            int user = into != null ? index.get(into) : l;
             for (Blob b : layers.get(l).params()) {
-                firstUser.putIfAbsent(b, l);
+                firstUser.merge(b, user, Math::min);
             }
         }
         // params completed at each layer

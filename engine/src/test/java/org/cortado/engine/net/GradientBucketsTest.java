@@ -40,17 +40,7 @@ class GradientBucketsTest {
         ]}""";
 
     static Net net() {
-        Net n = Net.build(Json.parse(NET, "t"), Phase.TRAIN, P, 3);
-        Random r = new Random(5);
-        float[] x = n.blob("data").x();
-        for (int i = 0; i < x.length; i++) {
-            x[i] = (float) r.nextGaussian();
-        }
-        float[] y = n.blob("label").x();
-        for (int i = 0; i < y.length; i++) {
-            y[i] = i % 3;
-        }
-        return n;
+        return net(NET);
     }
 
     @Test
@@ -86,18 +76,53 @@ class GradientBucketsTest {
         assertThrows(IllegalArgumentException.class, () -> GradientBuckets.of(n, 0));
     }
 
+    /** A BatchNorm with a Scale the net folds into it: the Scale's gradients come from the BatchNorm's backward. */
+    static final String FOLDED = """
+        {"layers": [
+          {"name": "data", "type": "Input", "top": ["data", "label"], "shape": [{"dim": [3, 1, 6, 6]}, {"dim": [3]}]},
+          {"name": "conv1", "type": "Convolution", "bottom": "data", "top": "conv1", "num_output": 4, "kernel_size": 3,
+           "weight_filler": {"type": "xavier"}},
+          {"name": "bn1", "type": "BatchNorm", "bottom": "conv1", "top": "conv1"},
+          {"name": "sc1", "type": "Scale", "bottom": "conv1", "top": "conv1", "bias_term": true},
+          {"name": "relu1", "type": "ReLU", "bottom": "conv1", "top": "conv1"},
+          {"name": "ip1", "type": "InnerProduct", "bottom": "conv1", "top": "ip1", "num_output": 3, "weight_filler": {"type": "xavier"}},
+          {"name": "loss", "type": "SoftmaxWithLoss", "bottom": ["ip1", "label"], "top": "loss"}
+        ]}""";
+
+    static Net net(String json) {
+        Net n = Net.build(Json.parse(json, "t"), Phase.TRAIN, P, 3);
+        Random r = new Random(5);
+        float[] x = n.blob("data").x();
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) r.nextGaussian();
+        }
+        float[] y = n.blob("label").x();
+        for (int i = 0; i < y.length; i++) {
+            y[i] = i % 3;
+        }
+        return n;
+    }
+
+    /** What a replica relies on: right after a bucket's backward, its params' gradients are those of one whole backward. */
     @Test
-    void backwardBucketByBucketEqualsOneBackward() {
-        Net a = net();
-        Net b = net();
-        a.forward();
-        a.backward(0, a.layers().size(), 0.25);
-        b.forward();
-        for (GradientBuckets.Bucket k : GradientBuckets.of(b, 1).buckets()) {
-            b.backward(k.from(), k.to(), 0.25);
+    void eachBucketsGradientsAreFinalRightAfterItsBackward() {
+        for (String json : List.of(NET, FOLDED)) {
+            Net a = net(json);
+            a.forward();
+            a.backward(0, a.layers().size(), 0.25);
+            for (long size : new long[] {1, 2, 8, 60, 200, 1 << 20}) {
+                Net b = net(json);
+                b.forward();
+                List<Param> ps = b.params();
+                for (GradientBuckets.Bucket k : GradientBuckets.of(b, size).buckets()) {
+                    b.backward(k.from(), k.to(), 0.25);
+                    for (int i : k.params()) {
+                        assertArrayEquals(a.params().get(i).blob().dx(), ps.get(i).blob().dx().clone(),
+                                ps.get(i).name() + " with buckets of " + size + " (folded: " + b.foldedScales() + ")");
+                    }
+                }
+            }
         }
-        for (int i = 0; i < a.params().size(); i++) {
-            assertArrayEquals(a.params().get(i).blob().dx(), b.params().get(i).blob().dx(), a.params().get(i).name());
-        }
+        assertEquals(java.util.Map.of("sc1", "bn1"), net(FOLDED).foldedScales(), "the net folds the Scale");
     }
 }
