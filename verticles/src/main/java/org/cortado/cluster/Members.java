@@ -18,10 +18,9 @@ import org.cortado.pipeline.Addresses;
 /**
  * The coordinator's view of its cluster: logs every member that joins or leaves and every worker
  * that starts serving the run, and publishes the members table on {@link Addresses#cluster} once a
- * second: per member its node ({@code pid@host}), address, role, loaders and augmenters, whether it is a
- * data-parallel replica, and the
- * batches it has served (counted by the coordinator, {@link Addresses#coordinatorNodes}) in all and
- * per second. Members that left stay in the table, marked so.
+ * second: per member its node ({@code pid@host}), address, role, loaders and augmenters, whether it is
+ * a data-parallel replica, and the batches it has served (counted by the coordinator, {@link
+ * Addresses#coordinatorNodes}) in all and per second. Members that left stay in the table, marked so.
  */
 public final class Members extends VerticleBase {
     /** Left members kept in the table. */
