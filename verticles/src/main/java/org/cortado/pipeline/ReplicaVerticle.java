@@ -164,11 +164,7 @@ public final class ReplicaVerticle extends VerticleBase {
         net.beginPass(h.getLong("pass"));
         net.forward();
         for (Blob o : outputs) {
-            double s = 0;
-            for (int i = 0; i < o.count(); i++) {
-                s += o.x()[i];
-            }
-            stepOutputs.merge(o.name(), s / Math.max(1, o.count()) * scale, Double::sum);
+            stepOutputs.merge(o.name(), Trainer.outputValue(o.x(), o.count()) * scale, Double::sum);
         }
         if (++done < h.getInteger("units")) {
             net.backward(0, net.layers().size(), scale);

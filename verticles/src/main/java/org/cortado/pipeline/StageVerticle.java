@@ -249,12 +249,7 @@ public final class StageVerticle extends VerticleBase {
         if (last) {
             JsonObject outputs = new JsonObject();
             for (Blob o : outputBlobs.computeIfAbsent(net, Trainer::outputs)) {
-                double s = 0;
-                float[] x = sn.fetch(o);
-                for (int i = 0; i < o.count(); i++) {
-                    s += x[i];
-                }
-                outputs.put(o.name(), s / Math.max(1, o.count()));
+                outputs.put(o.name(), Trainer.outputValue(sn.fetch(o), o.count()));
             }
             if (train) { // the outputs travel with the gradients: one message to the coordinator per step
                 double scale = h.getDouble("scale");

@@ -46,11 +46,7 @@ public final class Evaluation {
                 Trainer.feed(net, b);
                 net.forward();
                 for (Blob o : outputs) {
-                    double s = 0;
-                    for (int k = 0; k < o.count(); k++) {
-                        s += o.x()[k];
-                    }
-                    sums.merge(o.name(), s / Math.max(1, o.count()) * size, Double::sum);
+                    sums.merge(o.name(), Trainer.outputValue(o.x(), o.count()) * size, Double::sum);
                 }
                 samples += size;
             }

@@ -167,11 +167,7 @@ public final class Trainer implements AutoCloseable {
             feed(net, b);
             net.forward();
             for (Blob o : outputs) {
-                double s = 0;
-                for (int i = 0; i < o.count(); i++) {
-                    s += o.x()[i];
-                }
-                sums.merge(o.name(), s / Math.max(1, o.count()), Double::sum);
+                sums.merge(o.name(), outputValue(o.x(), o.count()), Double::sum);
             }
             n++;
         }
@@ -179,6 +175,15 @@ public final class Trainer implements AutoCloseable {
             e.setValue(e.getValue() / Math.max(1, n));
         }
         return sums;
+    }
+
+    /** An output blob's value from its first {@code count} values {@code x}: their mean (a loss has one). */
+    public static double outputValue(float[] x, int count) {
+        double s = 0;
+        for (int i = 0; i < count; i++) {
+            s += x[i];
+        }
+        return s / Math.max(1, count);
     }
 
     /** Blobs produced by some layer and read by none: the net's outputs (loss, accuracy). */
