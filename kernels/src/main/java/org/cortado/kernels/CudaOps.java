@@ -551,7 +551,7 @@ public final class CudaOps {
     }
 
     /** An optional operand: its address, or the null pointer the kernel tests for. */
-    private static jcuda.driver.CUdeviceptr ptr(DeviceArray a) {
+    private static DevicePointer ptr(DeviceArray a) {
         return a == null ? null : a.base();
     }
 

@@ -1,10 +1,5 @@
 package org.cortado.kernels;
 
-import jcuda.Pointer;
-import jcuda.Sizeof;
-import jcuda.driver.CUdeviceptr;
-import jcuda.driver.JCudaDriver;
-
 /**
  * A float or int array in GPU memory, from its device's pool; {@link #close()} gives it back. Copies to
  * and from the heap are synchronous and, like every GPU call, run on the device's thread.
@@ -13,15 +8,15 @@ public final class DeviceArray implements AutoCloseable {
     public enum Type { FLOAT, INT }
 
     private final CudaDevice device;
-    private final CUdeviceptr ptr;
+    private final long address;
     private final long bytes;      // the pool block's size, at least length * 4
     private final long length;
     private final Type type;
     private boolean closed;
 
-    DeviceArray(CudaDevice device, CUdeviceptr ptr, long bytes, long length, Type type) {
+    DeviceArray(CudaDevice device, long address, long bytes, long length, Type type) {
         this.device = device;
-        this.ptr = ptr;
+        this.address = address;
         this.bytes = bytes;
         this.length = length;
         this.type = type;
@@ -44,13 +39,19 @@ public final class DeviceArray implements AutoCloseable {
     }
 
     /** The device address of element {@code offset}. */
-    CUdeviceptr at(long offset) {
+    DevicePointer at(long offset) {
         check();
-        return offset == 0 ? ptr : (CUdeviceptr) ptr.withByteOffset(offset * Sizeof.FLOAT);
+        return new DevicePointer(address + offset * 4);
     }
 
-    CUdeviceptr base() {
-        return ptr;
+    /** The device address of element 0. */
+    DevicePointer base() {
+        return at(0);
+    }
+
+    /** The pool block's address. */
+    long address() {
+        return address;
     }
 
     public DeviceArray upload(float[] src) {
@@ -62,8 +63,7 @@ public final class DeviceArray implements AutoCloseable {
         requireType(Type.FLOAT);
         KernelArgs.range("upload", n, to, length);
         device.onThread();
-        JCudaDriver.cuMemcpyHtoD(at(to), Pointer.to(src).withByteOffset((long) from * Sizeof.FLOAT),
-                (long) n * Sizeof.FLOAT);
+        device.driver().copyIn(at(to).address(), src, from, n);
         return this;
     }
 
@@ -71,7 +71,7 @@ public final class DeviceArray implements AutoCloseable {
         requireType(Type.INT);
         KernelArgs.range("upload", src.length, 0, length);
         device.onThread();
-        JCudaDriver.cuMemcpyHtoD(ptr, Pointer.to(src), (long) src.length * Sizeof.INT);
+        device.driver().copyIn(address, src, 0, src.length);
         return this;
     }
 
@@ -86,8 +86,7 @@ public final class DeviceArray implements AutoCloseable {
         requireType(Type.FLOAT);
         KernelArgs.range("download", n, from, length);
         device.onThread();
-        JCudaDriver.cuMemcpyDtoH(Pointer.to(dst).withByteOffset((long) to * Sizeof.FLOAT), at(from),
-                (long) n * Sizeof.FLOAT);
+        device.driver().copyOut(dst, to, at(from).address(), n);
     }
 
     /** Copies elements {@code [0 .. n)} of {@code src}, an array of the same device and type, to {@code [0 .. n)}, on the GPU. */
@@ -100,7 +99,7 @@ public final class DeviceArray implements AutoCloseable {
         KernelArgs.range("copy (destination)", n, 0, length);
         device.onThread();
         if (n > 0) {
-            JCudaDriver.cuMemcpyDtoD(at(0), src.at(0), n * Sizeof.FLOAT);
+            device.driver().copy(at(0).address(), src.at(0).address(), n * 4);
         }
         return this;
     }
@@ -109,14 +108,14 @@ public final class DeviceArray implements AutoCloseable {
         requireType(Type.INT);
         device.onThread();
         int[] out = new int[Math.toIntExact(length)];
-        JCudaDriver.cuMemcpyDtoH(Pointer.to(out), ptr, (long) out.length * Sizeof.INT);
+        device.driver().copyOut(out, 0, address, out.length);
         return out;
     }
 
     /** Every byte set to {@code 0xff}: as floats that is NaN, so an element a kernel forgot stays NaN. */
     public DeviceArray poison() {
         device.onThread();
-        JCudaDriver.cuMemsetD8(ptr, (byte) 0xff, length * Sizeof.FLOAT);
+        device.driver().fill(address, (byte) 0xff, length * 4);
         return this;
     }
 
