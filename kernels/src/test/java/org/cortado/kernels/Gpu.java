@@ -22,7 +22,11 @@ final class Gpu {
         if ("1".equals(System.getenv("CORTADO_REQUIRE_GPU"))) {
             fail("CORTADO_REQUIRE_GPU=1 but CUDA is not usable: " + a.reason());
         }
-        return EmulatedDriver.unavailable() == null ? CudaDevice.open(new EmulatedDriver(), 0) : null;
+        if (EmulatedDriver.unavailable() != null) {
+            return null;
+        }
+        System.err.println("GPU tests run on the CPU emulation of the kernels (" + a.reason() + ")");
+        return CudaDevice.open(new EmulatedDriver(), 0);
     }
 
     /** Whether {@code device} is the CPU emulation (speed and the GPU's own limits mean nothing there). */
