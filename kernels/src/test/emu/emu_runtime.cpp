@@ -59,7 +59,7 @@ thread_local Launch* running;
 void fiber_main() {
   Launch* l = running;
   l->entry.invoke(l->entry.fn, l->args);
-  running->fibers[running->current].state = DONE;  // returns to uc_link, the scheduler
+  l->fibers[l->current].state = DONE;  // returns to uc_link, the scheduler
 }
 
 void wait_at(State s) {

@@ -11,8 +11,8 @@ import org.cortado.engine.CortadoException;
 
 /**
  * One GPU: its CUDA context, created on and owned by one dedicated thread, the kernel modules loaded
- * from the fatbins (both through its {@link Driver}), and a caching memory pool. Every GPU call runs on that thread: submit work with
- * {@link #call}; the ops check they are on it.
+ * from the fatbins (both through its {@link Driver}), and a caching memory pool. Every GPU call runs on
+ * that thread: submit work with {@link #call}; the ops check they are on it.
  *
  * <p>The pool keeps freed blocks by size and hands them out again, so a training step allocates nothing
  * after the first. When an allocation fails the pool frees its cached blocks and tries once more; if it

@@ -39,7 +39,7 @@ class EmulatedDriverTest {
     }
 
     @Test
-    void everyKernelOfTheFatbinsIsEmulatedWithItsParameterTypes() {
+    void kernelsOfTheFatbinsAreEmulatedWithTheirParameterTypes() {
         assertEquals("IIIFPIJPIJFPIJII", EmulatedDriver.signature("gemm_f32_nn"));
         assertEquals("IIIFPIJPIJFPIJII", EmulatedDriver.signature("gemm_tf32_tt"));
         assertEquals("JFPP", EmulatedDriver.signature("axpy"));
