@@ -51,25 +51,30 @@ import org.cortado.engine.tensor.Blob;
  * Runs an engine {@link Net}'s layers, or one pipeline stage's contiguous share of them, on one GPU:
  * every blob those layers touch has its data and gradient in GPU memory, and each layer runs as
  * {@link CudaOps} calls. The caller puts the inputs up and takes the outputs down; nothing else crosses
- * between host and GPU, except Accuracy, a metric without a backward, which reads its (small) inputs
- * down and runs the engine's own layer on them, and Dropout, whose mask is drawn on the host from the
- * layer's own stream (so the GPU drops exactly what the CPU would) and goes up.
+ * between host and GPU, except for Dropout, whose mask is drawn on the host from the layer's own stream
+ * (so the GPU drops exactly what the CPU would) and goes up, and the layers that run on the host.
+ *
+ * <p>A layer without CUDA kernels ({@link #onHost}: the losses other than SoftmaxWithLoss and
+ * EuclideanLoss, MVN, Tile, Embed, STOCHASTIC pooling, ...) runs as Caffe runs a layer without a GPU
+ * implementation: its blobs come down into their host arrays, the engine's own layer runs on them, and
+ * what it wrote goes up again (the tops after its forward; the bottoms' and params' gradients after its
+ * backward). Accuracy, a metric with small inputs, always runs so. The result is the CPU's, at the cost
+ * of those copies.
  *
  * <p>The net is built on the CPU as usual (same config, same seed, so the same initial weights) and its
  * layers' own setup (shapes, geometry, Caffe's semantics) is read from the engine layers, not repeated;
  * {@link #setBatchSize} reshapes them and grows the GPU arrays when needed. Replicas of a stage (one per
  * micro-batch) and its TEST net share their params on the GPU as their engine nets share them
- * ({@link Net#shareParamsWith}). Layer types without a GPU path are named by {@link #unsupported} before
- * anything is allocated.
+ * ({@link Net#shareParamsWith}).
  *
  * <p>Like {@link Net#backward(int, int, double)}, {@link #backward} adds into the params' gradients;
  * {@link CudaSolver#step} applies them and clears them.
  */
 public final class CudaNet implements AutoCloseable {
-    /** Layer types this class runs on the GPU. */
-    public static final Set<String> SUPPORTED = Set.of("Input", "Convolution", "InnerProduct", "Pooling", "ReLU",
+    /** Layer types with CUDA kernels; the others run on the host (see {@link #onHost}). */
+    public static final Set<String> KERNELS = Set.of("Input", "Convolution", "InnerProduct", "Pooling", "ReLU",
             "Sigmoid", "TanH", "ELU", "PReLU", "LRN", "BatchNorm", "Scale", "Dropout", "Eltwise", "Concat", "Slice", "Flatten", "Reshape",
-            "SoftmaxWithLoss", "Split", "Accuracy", "Deconvolution", "Crop", "Softmax", "EuclideanLoss",
+            "SoftmaxWithLoss", "Split", "Deconvolution", "Crop", "Softmax", "EuclideanLoss",
             "AbsVal", "Power", "Exp", "Log", "BNLL", "Clip", "Threshold", "Swish", "Bias");
 
     private final CudaDevice device;
@@ -89,32 +94,45 @@ public final class CudaNet implements AutoCloseable {
     /** Per-layer scratch: pooling masks, softmax probabilities, BatchNorm statistics, Dropout masks, ... */
     private final Map<Scratch, DeviceArray> scratch = new java.util.HashMap<>();
     private final Map<Layer, Long> lossValid = new IdentityHashMap<>(); // positions counted in the last forward
+    /** Per layer of the range: whether it runs on the host (see {@link #onHost}); set for the current shapes. */
+    private final boolean[] host;
     private long iter;
     private boolean profiling;
     private long[] forwardNanos;
     private long[] backwardNanos;
 
     /**
-     * The first layer of {@code net}'s layers {@code [from, to)} without a GPU path, as a message naming
-     * it; empty when they all have one. Needs no GPU.
+     * The layers of {@code net}'s range {@code [from, to)} that run on the host for lack of CUDA kernels,
+     * each as {@code 'name' (Type)} and why when the type has kernels but not for this use; Accuracy, which
+     * always runs there, is not listed. Needs no GPU.
      */
-    public static Optional<String> unsupported(Net net, int from, int to) {
+    public static List<String> onHost(Net net, int from, int to) {
+        List<String> out = new ArrayList<>();
         for (int l = from; l < to; l++) {
             Layer layer = net.layers().get(l);
-            if (!SUPPORTED.contains(layer.type())) {
-                return Optional.of("layer '" + layer.name() + "' of type " + layer.type()
-                        + " has no CUDA implementation yet (on the GPU: "
-                        + String.join(", ", new java.util.TreeSet<>(SUPPORTED)) + ")");
+            if (layer instanceof Accuracy) {
+                continue;
             }
-            if (layer instanceof Pooling p && p.method() == Pooling.Method.STOCHASTIC) {
-                return Optional.of("layer '" + layer.name() + "': STOCHASTIC pooling has no CUDA implementation yet");
-            }
-            if (layer instanceof Crop c) {
-                try {
-                    CudaOps.CropPlan.of(net.bottomsOf(l).get(0).shape(), net.topsOf(l).get(0).shape(), c.offsets());
-                } catch (org.cortado.engine.ShapeException e) {
-                    return Optional.of("layer '" + layer.name() + "': " + e.getMessage());
-                }
+            hostReason(net, l).ifPresent(why -> out.add("'" + layer.name() + "' (" + layer.type()
+                    + (why.isEmpty() ? "" : ", " + why) + ")"));
+        }
+        return out;
+    }
+
+    /** Why layer {@code l} runs on the host ("" for a type without kernels), or empty when it runs on the GPU. */
+    private static Optional<String> hostReason(Net net, int l) {
+        Layer layer = net.layers().get(l);
+        if (!KERNELS.contains(layer.type())) {
+            return Optional.of("");
+        }
+        if (layer instanceof Pooling p && p.method() == Pooling.Method.STOCHASTIC) {
+            return Optional.of("STOCHASTIC");
+        }
+        if (layer instanceof Crop c) {
+            try {
+                CudaOps.CropPlan.of(net.bottomsOf(l).get(0).shape(), net.topsOf(l).get(0).shape(), c.offsets());
+            } catch (org.cortado.engine.ShapeException e) {
+                return Optional.of(e.getMessage());
             }
         }
         return Optional.empty();
@@ -130,8 +148,6 @@ public final class CudaNet implements AutoCloseable {
      * net of {@code sharing} (its replicas, its TEST net) use {@code sharing}'s GPU arrays; the others
      * are uploaded from the net's blobs. Every array is allocated here, for the net's current batch
      * size, so a run that does not fit fails now, saying how much it needed.
-     *
-     * @throws ConfigException naming the first layer without a GPU path
      */
     public static CudaNet open(CudaDevice device, Net net, int from, int to, CudaNet sharing, CudaOps.Precision precision) {
         return new CudaNet(device, net, from, to, sharing, precision);
@@ -139,14 +155,12 @@ public final class CudaNet implements AutoCloseable {
 
     private CudaNet(CudaDevice device, Net net, int from, int to, CudaNet sharing, CudaOps.Precision precision) {
         java.util.Objects.checkFromToIndex(from, to, net.layers().size());
-        unsupported(net, from, to).ifPresent(m -> {
-            throw new ConfigException(m);
-        });
         this.device = device;
         this.net = net;
         this.from = from;
         this.to = to;
         this.precision = precision;
+        this.host = new boolean[to - from];
         for (int l = from; l < to; l++) {
             layerParams.addAll(net.layers().get(l).params());
         }
@@ -201,6 +215,7 @@ public final class CudaNet implements AutoCloseable {
             }
         }
         for (int l = from; l < to; l++) {
+            host[l - from] = net.layers().get(l) instanceof Accuracy || hostReason(net, l).isPresent();
             scratch(l);
         }
     }
@@ -512,7 +527,9 @@ public final class CudaNet implements AutoCloseable {
             Layer layer = layers.get(l);
             List<Blob> bottom = net.bottomsOf(l), top = net.topsOf(l);
             long t0 = mark();
+            boolean onHost = host[l - from];
             switch (layer) {
+                case Layer h when onHost -> hostForward(h, bottom, top);
                 case Input in -> { }
                 case Convolution c -> {
                     for (int i = 0; i < bottom.size(); i++) {
@@ -609,15 +626,6 @@ public final class CudaNet implements AutoCloseable {
                         }
                     }
                 }
-                case Accuracy a -> { // a metric: its inputs come down, the engine's layer counts, the result goes up
-                    for (Blob b : bottom) {
-                        x(b).download(b.x(), 0, b.count(), 0);
-                    }
-                    a.forward(bottom, top);
-                    for (Blob t : top) {
-                        x(t).upload(t.x(), 0, t.count(), 0);
-                    }
-                }
                 case SoftmaxWithLoss s -> {
                     DeviceArray prob = scratch(s, "prob");
                     ops.softmaxForward(s.outer(), s.channels(), s.inner(), x(bottom.get(0)), prob);
@@ -643,6 +651,9 @@ public final class CudaNet implements AutoCloseable {
                 }
                 default -> throw new IllegalStateException("unsupported layer " + layer.type());
             }
+            if (!(layer instanceof SoftmaxWithLoss || layer instanceof EuclideanLoss)) {
+                loss += weightedLoss(l);
+            }
             if (profiling) {
                 forwardNanos[l] += mark() - t0;
             }
@@ -664,6 +675,16 @@ public final class CudaNet implements AutoCloseable {
 
     private void backwardOnThread(double lossScale) {
         List<Layer> layers = net.layers();
+        for (int l = from; l < to; l++) { // a loss top's gradient is its weight (SoftmaxWithLoss and EuclideanLoss apply theirs)
+            if (!(layers.get(l) instanceof SoftmaxWithLoss || layers.get(l) instanceof EuclideanLoss)) {
+                for (int t = 0; t < net.topsOf(l).size(); t++) {
+                    if (net.lossWeight(l, t) != 0) {
+                        Blob top = net.topsOf(l).get(t);
+                        ops.fill(top.count(), (float) (net.lossWeight(l, t) * lossScale), dx(top));
+                    }
+                }
+            }
+        }
         for (int l = to - 1; l >= from; l--) {
             Layer layer = layers.get(l);
             if (!net.needsBackward(l)) {
@@ -671,7 +692,9 @@ public final class CudaNet implements AutoCloseable {
             }
             List<Blob> bottom = net.bottomsOf(l), top = net.topsOf(l);
             long t0 = mark();
+            boolean onHost = host[l - from];
             switch (layer) {
+                case Layer h when onHost -> hostBackward(l, h, bottom, top);
                 case Input in -> { }
                 case Convolution c -> {
                     for (int i = 0; i < bottom.size(); i++) {
@@ -834,6 +857,80 @@ public final class CudaNet implements AutoCloseable {
                 backwardNanos[l] += mark() - t0;
             }
         }
+    }
+
+    // ---- the layers that run on the host ----
+
+    /** A layer without kernels: its bottoms and params come down, the engine's layer runs, its tops go up. */
+    private void hostForward(Layer layer, List<Blob> bottom, List<Blob> top) {
+        for (Blob b : bottom) {
+            x(b).download(b.x(), 0, b.count(), 0);
+        }
+        for (Blob p : layer.params()) {
+            x(p).download(p.x(), 0, p.count(), 0);
+        }
+        layer.forward(bottom, top);
+        for (Blob t : top) {
+            x(t).upload(t.x(), 0, t.count(), 0);
+        }
+    }
+
+    /**
+     * Its backward: the data it reads (as later in-place layers left it, as on the CPU), the tops'
+     * gradients and the params' gradients so far come down; the bottoms' gradients it computed and the
+     * params' gradients it added to go up.
+     */
+    private void hostBackward(int l, Layer layer, List<Blob> bottom, List<Blob> top) {
+        for (Blob b : bottom) {
+            x(b).download(b.x(), 0, b.count(), 0);
+        }
+        for (Blob t : top) {
+            x(t).download(t.x(), 0, t.count(), 0);
+            dx(t).download(t.dx(), 0, t.count(), 0);
+        }
+        for (Blob p : layer.params()) {
+            x(p).download(p.x(), 0, p.count(), 0);
+            dx(p).download(p.dx(), 0, p.count(), 0);
+        }
+        boolean[] propagate = new boolean[bottom.size()];
+        for (int i = 0; i < propagate.length; i++) {
+            propagate[i] = propagates(l, i);
+        }
+        layer.backward(top, propagate, bottom);
+        for (int i = 0; i < propagate.length; i++) {
+            if (propagate[i]) {
+                dx(bottom.get(i)).upload(bottom.get(i).dx(), 0, bottom.get(i).count(), 0);
+            }
+        }
+        for (Blob p : layer.params()) {
+            dx(p).upload(p.dx(), 0, p.count(), 0);
+        }
+    }
+
+    /**
+     * The weighted loss of layer {@code l}'s tops that carry a loss weight, summed as {@link Net#loss()}
+     * sums them: a host layer's from its host arrays, a GPU layer's on the GPU.
+     */
+    private double weightedLoss(int l) {
+        double loss = 0;
+        List<Blob> top = net.topsOf(l);
+        for (int t = 0; t < top.size(); t++) {
+            double w = net.lossWeight(l, t);
+            if (w == 0) {
+                continue;
+            }
+            Blob b = top.get(t);
+            double s = 0;
+            if (host[l - from]) {
+                for (int i = 0; i < b.count(); i++) {
+                    s += b.x()[i];
+                }
+            } else {
+                s = ops.sum(b.count(), x(b), 0, false);
+            }
+            loss += w * s;
+        }
+        return loss;
     }
 
     // ---- the layers with more to them than one op ----

@@ -1,17 +1,16 @@
 package org.cortado.kernels;
 
 import java.util.List;
-import java.util.Optional;
-import org.cortado.engine.ConfigException;
 import org.cortado.engine.config.PipelineConfig;
 import org.cortado.engine.net.Net;
 
 /**
  * Where {@code pipeline.device} puts a run's stages and optimizer, decided before anything is deployed.
  * {@code "cpu"} is the CPU. {@code "cuda"} / {@code "cuda:N"} is that GPU or an error at start: no
- * driver, no such device, a GPU too old for the kernels, or a layer without a GPU path, each said
- * plainly; it never falls back to the CPU. {@code "auto"} takes GPU 0 when it is usable and the net has
- * a GPU path, and otherwise the CPU, saying why. Every solver type has a GPU update ({@link CudaSolver}).
+ * driver, no such device, a GPU too old for the kernels, each said plainly; it never falls back to the
+ * CPU. {@code "auto"} takes GPU 0 when it is usable, and otherwise the CPU, saying why. On the GPU, the
+ * layers without CUDA kernels run on the host ({@link CudaNet#onHost}), and the decision names them.
+ * Every solver type has a GPU update ({@link CudaSolver}).
  */
 public final class CudaPlacement {
     private CudaPlacement() {}
@@ -31,7 +30,6 @@ public final class CudaPlacement {
      * there is one).
      *
      * @throws CudaUnavailableException when {@code "cuda"} asks for a GPU this machine cannot give
-     * @throws ConfigException when {@code "cuda"} asks for a net without a GPU path
      */
     public static Decision decide(PipelineConfig.Device device, Cuda.Availability cuda, List<Net> nets) {
         String setting = "pipeline.device is \"" + device + "\"";
@@ -48,34 +46,25 @@ public final class CudaPlacement {
                     throw new CudaUnavailableException(setting + ", but this machine has " + cuda.devices()
                             + " CUDA device(s): cuda:0" + (cuda.devices() > 1 ? " .. cuda:" + (cuda.devices() - 1) : ""));
                 }
-                missing(nets).ifPresent(m -> {
-                    throw new ConfigException(setting + ", but " + m + ". Train this net on the CPU (\"device\": \"cpu\")");
-                });
                 return new Decision(device.ordinal(), "training on GPU " + device.ordinal()
-                        + (device.ordinal() == 0 ? " (" + cuda.name() + ")" : ""));
+                        + (device.ordinal() == 0 ? " (" + cuda.name() + ")" : "") + onHost(nets));
             }
             default -> {
                 if (!cuda.usable()) {
                     return new Decision(-1, "pipeline.device \"auto\": training on the CPU (" + cuda.reason() + ")");
                 }
-                Optional<String> m = missing(nets);
-                if (m.isPresent()) {
-                    return new Decision(-1, "pipeline.device \"auto\": training on the CPU, the GPU " + cuda.name()
-                            + " is there but " + m.get());
-                }
-                return new Decision(0, "pipeline.device \"auto\": training on GPU 0 (" + cuda.name() + ")");
+                return new Decision(0, "pipeline.device \"auto\": training on GPU 0 (" + cuda.name() + ")" + onHost(nets));
             }
         }
     }
 
-    /** The first layer of the run without a GPU path, or empty. */
-    private static Optional<String> missing(List<Net> nets) {
+    /** The run's layers that run on the host for lack of CUDA kernels, as a sentence to append; "" when none. */
+    private static String onHost(List<Net> nets) {
+        java.util.Set<String> layers = new java.util.LinkedHashSet<>();
         for (Net net : nets) {
-            Optional<String> m = CudaNet.unsupported(net, 0, net.layers().size());
-            if (m.isPresent()) {
-                return m;
-            }
+            layers.addAll(CudaNet.onHost(net, 0, net.layers().size()));
         }
-        return Optional.empty();
+        return layers.isEmpty() ? "" : "; without CUDA kernels, these layers run on the host, their blobs copied down and up "
+                + "each pass: " + String.join(", ", layers);
     }
 }

@@ -281,6 +281,36 @@ class CudaLayersTest {
                 {"name": "flat", "type": "Flatten", "bottom": "fa", "top": "out"}""", Phase.TRAIN, 0);
     }
 
+    /**
+     * Layers without CUDA kernels, run on the host among GPU layers: STOCHASTIC pooling (the CPU's draws
+     * for pass 2), MVN with a ReLU in place after it (MVN's backward reads its top as the ReLU left it),
+     * Tile, Reduction, Embed (a learned param on the host, its gradient added to the GPU's), ArgMax into
+     * Silence, and two host losses beside the softmax loss, SigmoidCrossEntropyLoss (its target a
+     * computed blob without a gradient) and HingeLoss, each weighted. The ReLU is followed by a GPU layer,
+     * so only MVN's backward brings its output down as the ReLU left it.
+     */
+    @Test
+    void layersWithoutKernelsRunOnTheHostAndMatchTheCpu() {
+        matchesTheCpu("""
+                {"name": "sc", "type": "Scale", "bottom": "data", "top": "d", "bias_term": true},
+                {"name": "sig", "type": "Sigmoid", "bottom": "d", "top": "s"},
+                {"name": "pool", "type": "Pooling", "bottom": "s", "top": "sp", "pool": "STOCHASTIC", "kernel_size": 2,
+                 "stride": 1},
+                {"name": "mvn", "type": "MVN", "bottom": "sp", "top": "mv"},
+                {"name": "relu", "type": "ReLU", "bottom": "mv", "top": "mv"},
+                {"name": "flat", "type": "Reshape", "bottom": "mv", "top": "mr", "shape": {"dim": [0, 0, -1]}},
+                {"name": "tile", "type": "Tile", "bottom": "mr", "top": "t", "tiles": 2},
+                {"name": "reduce", "type": "Reduction", "bottom": "t", "top": "r", "axis": 2, "operation": "SUMSQ"},
+                {"name": "embed", "type": "Embed", "bottom": "label", "top": "e", "input_dim": 5, "num_output": 12,
+                 "weight_filler": {"type": "gaussian", "std": 0.5}},
+                {"name": "argmax", "type": "ArgMax", "bottom": "r", "top": "am"},
+                {"name": "silence", "type": "Silence", "bottom": "am"},
+                {"name": "target", "type": "Sigmoid", "bottom": "data", "top": "tg"},
+                {"name": "sce", "type": "SigmoidCrossEntropyLoss", "bottom": ["d", "tg"], "top": "sce_loss", "loss_weight": 0.5},
+                {"name": "hinge", "type": "HingeLoss", "bottom": ["r", "label"], "top": "hinge_loss", "loss_weight": 0.3},
+                {"name": "sum", "type": "Eltwise", "bottom": ["r", "e"], "top": "out"}""", Phase.TRAIN, 2);
+    }
+
     /** The TEST phase: Dropout passes its input on, BatchNorm uses the running statistics. */
     @Test
     void theTestPhaseMatchesTheCpu() {

@@ -1,18 +1,12 @@
 package org.cortado.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.cortado.engine.ConfigException;
 import org.cortado.engine.config.CortadoConfig;
-import org.cortado.engine.config.Json;
 import org.cortado.engine.net.Net;
-import org.cortado.engine.net.Phase;
-import org.cortado.engine.ops.Parallel;
 import org.cortado.engine.tensor.Tensor;
 import org.cortado.engine.train.Benchmark;
 import org.cortado.engine.train.Trainer;
@@ -112,22 +106,5 @@ class CudaNetTest {
     @Test
     void inceptionTrainsOnTheGpuAsOnTheCpu() {
         trainsLikeTheCpu("inception.json", 4, 3);
-    }
-
-    /** Checked before the GPU is touched, so this runs without one too. */
-    @Test
-    void aLayerWithoutAGpuPathIsNamed() {
-        ConfigException e;
-        try (Parallel par = new Parallel(1)) {
-            Net net = Net.build(Json.parse("{\"name\": \"t\", \"layers\": ["
-                    + "{\"name\": \"in\", \"type\": \"Input\", \"top\": \"x\", \"shape\": [{\"dim\": [2, 8, 4, 4]}]},"
-                    + "{\"name\": \"mvn1\", \"type\": \"MVN\", \"bottom\": \"x\", \"top\": \"y\"}]}", "test net"),
-                    Phase.TRAIN, par, 1);
-            e = assertThrows(ConfigException.class, () -> CudaNet.open(device, net, CudaOps.Precision.F32));
-        }
-        assertEquals("layer 'mvn1' of type MVN has no CUDA implementation yet (on the GPU: AbsVal, Accuracy, BNLL, BatchNorm, Bias, "
-                + "Clip, Concat, Convolution, Crop, Deconvolution, Dropout, ELU, Eltwise, EuclideanLoss, Exp, Flatten, InnerProduct, "
-                + "Input, LRN, Log, PReLU, Pooling, Power, ReLU, Reshape, Scale, Sigmoid, Slice, Softmax, SoftmaxWithLoss, Split, "
-                + "Swish, TanH, Threshold)", e.getMessage());
     }
 }

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.List;
-import org.cortado.engine.ConfigException;
 import org.cortado.engine.config.CortadoConfig;
 import org.cortado.engine.config.Json;
 import org.cortado.engine.config.PipelineConfig.Device;
@@ -28,7 +27,7 @@ class CudaPlacementTest {
         return decide(CortadoConfig.load(Path.of("../conf", conf)), device, cuda);
     }
 
-    /** LeNet with its ReLU an MVN, a layer without a GPU path. */
+    /** LeNet with its ReLU an MVN, a layer without CUDA kernels. */
     private static CortadoConfig lenetWithMvn() throws java.io.IOException {
         String text = java.nio.file.Files.readString(Path.of("../conf/lenet-fashion-mnist.json"))
                 .replace("{\"name\": \"relu1\", \"type\": \"ReLU\", \"bottom\": \"ip1\", \"top\": \"ip1\"}",
@@ -66,12 +65,11 @@ class CudaPlacementTest {
     }
 
     @Test
-    void cudaForALayerWithoutAGpuPathNamesTheLayer() throws Exception {
-        CortadoConfig mvn = lenetWithMvn();
-        ConfigException e = assertThrows(ConfigException.class, () -> decide(mvn, CUDA, ONE_H100));
-        assertTrue(e.getMessage().startsWith("pipeline.device is \"cuda:0\", but layer 'mvn1' of type MVN has no CUDA "
-                + "implementation yet"), e.getMessage());
-        assertTrue(e.getMessage().endsWith("Train this net on the CPU (\"device\": \"cpu\")"), e.getMessage());
+    void cudaWithALayerWithoutKernelsTakesTheGpuAndNamesWhatRunsOnTheHost() throws Exception {
+        CudaPlacement.Decision d = decide(lenetWithMvn(), CUDA, ONE_H100);
+        assertEquals(0, d.gpu());
+        assertEquals("training on GPU 0 (NVIDIA H100 80GB HBM3); without CUDA kernels, these layers run on the host, "
+                + "their blobs copied down and up each pass: 'mvn1' (MVN)", d.note());
     }
 
     @Test
@@ -87,10 +85,11 @@ class CudaPlacementTest {
         assertFalse(none.onGpu());
         assertEquals("pipeline.device \"auto\": training on the CPU (" + NO_DRIVER.reason() + ")", none.note());
 
-        CudaPlacement.Decision bn = decide(lenetWithMvn(), AUTO, ONE_H100);
-        assertFalse(bn.onGpu());
-        assertTrue(bn.note().startsWith("pipeline.device \"auto\": training on the CPU, the GPU NVIDIA H100 80GB HBM3 is "
-                + "there but layer 'mvn1' of type MVN"), bn.note());
+        CudaPlacement.Decision mvn = decide(lenetWithMvn(), AUTO, ONE_H100);
+        assertEquals(0, mvn.gpu());
+        assertTrue(mvn.note().startsWith("pipeline.device \"auto\": training on GPU 0 (NVIDIA H100 80GB HBM3); without "
+                + "CUDA kernels, these layers run on the host"), mvn.note());
+        assertTrue(mvn.note().endsWith(": 'mvn1' (MVN)"), mvn.note());
 
         CudaPlacement.Decision gpu = decide("lenet-fashion-mnist.json", AUTO, ONE_H100);
         assertEquals(0, gpu.gpu());

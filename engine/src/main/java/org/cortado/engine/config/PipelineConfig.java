@@ -18,8 +18,8 @@ import java.util.List;
  *   "prefetch": 4,             // batch requests in flight (bounded: nothing is read faster than it is used)
  *   "request_timeout_ms": 10000, // a batch not back by then is requested again
  *   "device": "cpu"            // where the stages and the optimizer compute: "cpu" (default), "cuda" (GPU 0),
- *                              // "cuda:N" (GPU N) or "auto" (GPU 0 when there is a usable one and the net
- *                              // and solver have a GPU path, else the CPU)
+ *                              // "cuda:N" (GPU N) or "auto" (GPU 0 when there is a usable one, else the
+ *                              // CPU); on a GPU, layers without CUDA kernels run on the host
  * }
  * }</pre>
  *
