@@ -23,10 +23,31 @@ public final class Cuda {
 
     private static final Availability AVAILABILITY = probe();
 
+    /**
+     * What stands in for the NVIDIA driver while a test installs it (the kernels' CPU emulation, for the
+     * pipeline's tests on a machine without a GPU), or null: the driver itself.
+     */
+    record StandIn(Availability availability, java.util.function.Supplier<Driver> driver) {}
+
+    private static volatile StandIn standIn;
+
     private Cuda() {}
 
+    /** What this machine's CUDA can do (or, while a test's stand-in is installed, what the stand-in can). */
     public static Availability availability() {
-        return AVAILABILITY;
+        StandIn s = standIn;
+        return s != null ? s.availability() : AVAILABILITY;
+    }
+
+    /** Installs {@code s} (null: removes it); tests only. */
+    static void standIn(StandIn s) {
+        standIn = s;
+    }
+
+    /** The driver for a device about to open. */
+    static Driver driver() {
+        StandIn s = standIn;
+        return s != null ? s.driver().get() : new CudaDriverApi();
     }
 
     private static Availability probe() {

@@ -60,7 +60,7 @@ public final class CudaDevice implements AutoCloseable {
 
     /** Opens device {@code ordinal}; throws {@link CudaUnavailableException} saying why it cannot. */
     public static CudaDevice open(int ordinal) {
-        return new CudaDevice(new CudaDriverApi(), ordinal);
+        return new CudaDevice(Cuda.driver(), ordinal);
     }
 
     /** A device run by {@code driver} (the kernels' tests open the CPU emulation this way). */

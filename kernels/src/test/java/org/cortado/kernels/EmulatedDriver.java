@@ -23,8 +23,10 @@ import org.cortado.engine.CortadoException;
  * speed or data races (a block's threads interleave only at barriers).
  */
 final class EmulatedDriver implements Driver {
-    private static final Path SOURCES = Path.of("src/test/emu");
-    private static final Path LIBRARY = Path.of("target/emu/libcortado_emu.so");
+    /** The kernels module: the working directory of its tests, or a sibling of another module's. */
+    private static final Path MODULE = Files.isDirectory(Path.of("src/test/emu")) ? Path.of("") : Path.of("../kernels");
+    private static final Path SOURCES = MODULE.resolve("src/test/emu");
+    private static final Path LIBRARY = MODULE.resolve("target/emu/libcortado_emu.so");
     private static final Linker LINKER = Linker.nativeLinker();
     private static MethodHandle alloc;
     private static MethodHandle free;
@@ -91,7 +93,7 @@ final class EmulatedDriver implements Driver {
             return true;
         }
         long built = Files.getLastModifiedTime(LIBRARY).toMillis();
-        try (Stream<Path> s = Stream.concat(Files.list(SOURCES), Files.list(Path.of("src/main/cuda")))) {
+        try (Stream<Path> s = Stream.concat(Files.list(SOURCES), Files.list(MODULE.resolve("src/main/cuda")))) {
             return s.anyMatch(f -> f.toFile().lastModified() > built);
         }
     }

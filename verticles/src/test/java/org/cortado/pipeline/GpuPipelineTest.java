@@ -16,7 +16,9 @@ import org.cortado.engine.tensor.Tensor;
 import org.cortado.engine.train.RunFolder;
 import org.cortado.kernels.Cuda;
 import org.cortado.kernels.CudaUnavailableException;
+import org.cortado.kernels.EmulatedCuda;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -25,9 +27,11 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code pipeline.device}: on a GPU the pipeline trains as the in-process CPU {@code Trainer} does (one
  * stage, several stages with micro-batches, Adam with iter_size and clipping, a snapshot and a resume),
- * within float32 tolerance (1e-4: the GPU sums in another order). Those tests skip without a GPU (and
- * fail then under {@code CORTADO_REQUIRE_GPU=1}, as {@code kernels/gpu/check.sh} runs them); what
- * {@code "cuda"} and {@code "auto"} do on a machine without one is tested there.
+ * within float32 tolerance (1e-4: the GPU sums in another order). Without a GPU those tests run on the
+ * CPU emulation of the kernels ({@link EmulatedCuda}, installed for each of them alone), skip when that
+ * cannot run either (no g++), and fail under {@code CORTADO_REQUIRE_GPU=1}, as
+ * {@code kernels/gpu/check.sh} runs them; what {@code "cuda"} and {@code "auto"} do on a machine without
+ * a GPU is tested there, with the emulation not installed.
  */
 class GpuPipelineTest {
     static Vertx vertx;
@@ -49,12 +53,30 @@ class GpuPipelineTest {
         {"type": "SGD", "base_lr": 0.05, "momentum": 0.9, "weight_decay": 0.0005, "lr_policy": "inv",
          "gamma": 0.0001, "power": 0.75, "max_iter": %d, "test_interval": 10, "test_iter": 0}""";
 
+    /** The CPU emulation while a test runs on it (no GPU here), else null. */
+    private static EmulatedCuda emulation;
+
+    /** The GPU, or its emulation when this machine has none; skips when neither is there. */
     private static void assumeGpu() {
         Cuda.Availability a = Cuda.availability();
-        if (!a.usable() && "1".equals(System.getenv("CORTADO_REQUIRE_GPU"))) {
+        if (a.usable()) {
+            return;
+        }
+        if ("1".equals(System.getenv("CORTADO_REQUIRE_GPU"))) {
             fail("CORTADO_REQUIRE_GPU=1 but CUDA is not usable: " + a.reason());
         }
-        Assumptions.assumeTrue(a.usable(), () -> "GPU test skipped: " + a.reason());
+        String why = EmulatedCuda.unavailable();
+        Assumptions.assumeTrue(why == null, () -> "GPU test skipped: " + a.reason()
+                + "; and the CPU emulation of the kernels is not available: " + why);
+        emulation = EmulatedCuda.install();
+    }
+
+    @AfterEach
+    void giveTheDriverBack() {
+        if (emulation != null) {
+            emulation.close();
+            emulation = null;
+        }
     }
 
     private static String onGpu(String pipeline) {
