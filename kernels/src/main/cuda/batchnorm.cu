@@ -1,7 +1,8 @@
-// Per-channel normalization and affine maps. CPU ops: org.cortado.engine.layers.BatchNorm (with a Scale
-// folded into it, as the engine's Net folds the Caffe idiom BatchNorm + Scale) and
-// org.cortado.engine.layers.Scale. BatchNorm views its bottom as (N, C, S); Scale as (outer, dim, inner).
-// The per-channel reductions run one block per channel, in double; 256 threads per block.
+// Per-channel and per-row normalization and affine maps. CPU ops: org.cortado.engine.layers.BatchNorm (with
+// a Scale folded into it, as the engine's Net folds the Caffe idiom BatchNorm + Scale),
+// org.cortado.engine.layers.Scale and org.cortado.engine.layers.MVN. BatchNorm views its bottom as
+// (N, C, S); Scale as (outer, dim, inner); MVN as (rows, D). The reductions run one block per channel (per
+// row for MVN), in double; 256 threads per block.
 #include "common.cuh"
 
 // Block c's sums over channel c of an (outer, C, inner) layout: sum(a) and sum(a * b), in double, valid in
@@ -135,5 +136,54 @@ extern "C" __global__ void scale_backward(int outer, int dim, int inner, const f
   for (long i = threadIdx.x; i < m; i += blockDim.x) {
     long k = ((i / inner) * dim + d) * (long)inner + i % inner;
     dx[k] = dy[k] * sd;
+  }
+}
+
+// MVN's forward, one block per row of D values: mean and the population std = sqrt(mean((x - mean)^2)) in
+// double, two passes as the CPU; y = (x - mean) * is with is = 1 / (std + eps) (1 without normalize), kept
+// in invStd[row] for the backward. y may be x (every read of x precedes the barriers before the writes).
+extern "C" __global__ void mvn_forward(long D, int normalize, float eps, const float* x, double* __restrict__ invStd,
+                                       float* y) {
+  __shared__ double shared_mean, shared_is;
+  const long base = (long)blockIdx.x * D;
+  double s = 0;
+  for (long i = threadIdx.x; i < D; i += blockDim.x) s += x[base + i];
+  s = cortado_block_sum(s);
+  if (threadIdx.x == 0) shared_mean = s / D;
+  __syncthreads();
+  const double mean = shared_mean;
+  double is = 1;
+  if (normalize) {
+    double q = 0;
+    for (long i = threadIdx.x; i < D; i += blockDim.x) {
+      double d = x[base + i] - mean;
+      q += d * d;
+    }
+    q = cortado_block_sum(q);
+    if (threadIdx.x == 0) shared_is = 1.0 / (sqrt(q / D) + (double)eps);
+    __syncthreads();
+    is = shared_is;
+  }
+  if (threadIdx.x == 0) invStd[blockIdx.x] = is;
+  for (long i = threadIdx.x; i < D; i += blockDim.x) y[base + i] = (float)((x[base + i] - mean) * is);
+}
+
+// MVN's backward (Caffe's formula), one block per row: with normalize,
+// dx = (dy - mean(dy) - y * mean(dy * y)) * invStd[row], else dx = dy - mean(dy). dx may be dy.
+extern "C" __global__ void mvn_backward(long D, int normalize, const double* __restrict__ invStd, const float* y,
+                                        const float* dy, float* dx) {
+  __shared__ double shared_dy, shared_dyy;
+  const long base = (long)blockIdx.x * D;
+  double sdy, sdyy;
+  channel_sums(1, 1, D, 0, dy + base, y + base, sdy, sdyy);
+  if (threadIdx.x == 0) {
+    shared_dy = sdy / D;
+    shared_dyy = sdyy / D;
+  }
+  __syncthreads();
+  const double meanDy = shared_dy, meanDyY = shared_dyy, is = invStd[blockIdx.x];
+  for (long i = threadIdx.x; i < D; i += blockDim.x) {
+    long k = base + i;
+    dx[k] = normalize ? (float)((dy[k] - meanDy - y[k] * meanDyY) * is) : (float)(dy[k] - meanDy);
   }
 }

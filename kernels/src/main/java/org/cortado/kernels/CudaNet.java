@@ -22,6 +22,7 @@ import org.cortado.engine.layers.BatchNorm;
 import org.cortado.engine.layers.ELU;
 import org.cortado.engine.layers.EuclideanLoss;
 import org.cortado.engine.layers.LRN;
+import org.cortado.engine.layers.MVN;
 import org.cortado.engine.layers.PReLU;
 import org.cortado.engine.layers.Concat;
 import org.cortado.engine.layers.Convolution;
@@ -55,7 +56,7 @@ import org.cortado.engine.tensor.Blob;
  * (so the GPU drops exactly what the CPU would) and goes up, and the layers that run on the host.
  *
  * <p>A layer without CUDA kernels ({@link #onHost}: the losses other than SoftmaxWithLoss and
- * EuclideanLoss, MVN, Tile, Embed, STOCHASTIC pooling, ...) runs as Caffe runs a layer without a GPU
+ * EuclideanLoss, Tile, Reduction, Embed, STOCHASTIC pooling, ...) runs as Caffe runs a layer without a GPU
  * implementation: its blobs come down into their host arrays, the engine's own layer runs on them, and
  * what it wrote goes up again (the tops after its forward; the bottoms' and params' gradients after its
  * backward). Accuracy, a metric with small inputs, always runs so. The result is the CPU's, at the cost
@@ -75,7 +76,7 @@ public final class CudaNet implements AutoCloseable {
     public static final Set<String> KERNELS = Set.of("Input", "Convolution", "InnerProduct", "Pooling", "ReLU",
             "Sigmoid", "TanH", "ELU", "PReLU", "LRN", "BatchNorm", "Scale", "Dropout", "Eltwise", "Concat", "Slice", "Flatten", "Reshape",
             "SoftmaxWithLoss", "Split", "Deconvolution", "Crop", "Softmax", "EuclideanLoss",
-            "AbsVal", "Power", "Exp", "Log", "BNLL", "Clip", "Threshold", "Swish", "Bias");
+            "AbsVal", "Power", "Exp", "Log", "BNLL", "Clip", "Threshold", "Swish", "Bias", "MVN");
 
     private final CudaDevice device;
     private final CudaOps ops;
@@ -331,6 +332,7 @@ public final class CudaNet implements AutoCloseable {
             case Swish w -> scratch(w, "sig", in, DeviceArray.Type.FLOAT);
             case EuclideanLoss e -> scratch(e, "diff", in, DeviceArray.Type.FLOAT);
             case LRN n -> scratch(n, "scale", in, DeviceArray.Type.FLOAT);
+            case MVN m -> scratch(m, "invStd", 2L * m.rows(), DeviceArray.Type.FLOAT); // a double per row
             case PReLU p when net.topsOf(l).get(0) == net.bottomsOf(l).get(0) ->
                     scratch(p, "x", in, DeviceArray.Type.FLOAT); // in place: the input, for the gradients
             case Eltwise e when e.op() == Eltwise.Op.MAX -> scratch(e, "argmax", in, DeviceArray.Type.INT);
@@ -618,6 +620,8 @@ public final class CudaNet implements AutoCloseable {
                 case Clip a -> neuronForward(a, bottom.get(0), top.get(0));
                 case Threshold a -> neuronForward(a, bottom.get(0), top.get(0));
                 case Swish a -> neuronForward(a, bottom.get(0), top.get(0));
+                case MVN m -> ops.mvnForward(m.rows(), m.dim(), m.normalizeVariance(), m.eps(), x(bottom.get(0)),
+                        scratch(m, "invStd"), x(top.get(0)));
                 case Softmax sm -> ops.softmaxForward(sm.outer(), sm.channels(), sm.inner(), x(bottom.get(0)), x(top.get(0)));
                 case Split s -> {
                     for (Blob t : top) {
@@ -814,6 +818,12 @@ public final class CudaNet implements AutoCloseable {
                         Blob b = bottom.get(0);
                         ops.fill(b.count(), 0f, dx(b));
                         ops.crop(b.shape(), top.get(0).shape(), c.offsets(), dx(b), dx(top.get(0)), true);
+                    }
+                }
+                case MVN m -> {
+                    if (propagates(l, 0)) {
+                        ops.mvnBackward(m.rows(), m.dim(), m.normalizeVariance(), scratch(m, "invStd"), x(top.get(0)),
+                                dx(top.get(0)), dx(bottom.get(0)));
                     }
                 }
                 case Softmax sm -> {

@@ -607,6 +607,34 @@ public final class CudaOps {
                 ptr(gamma), ptr(dgamma), ptr(dbeta), ptr(dx));
     }
 
+    /**
+     * MVN.forward on {@code (rows, dim)}: per row, {@code y = (x - mean) / (std + eps)} (with
+     * {@code normalize}; else {@code y = x - mean}), the row's {@code 1 / (std + eps)} kept in
+     * {@code invStd} as a double (two floats per row) for the backward. {@code y} may be {@code x}.
+     */
+    public void mvnForward(int rows, long dim, boolean normalize, float eps, DeviceArray x, DeviceArray invStd,
+                           DeviceArray y) {
+        sameDevice(device, x, invStd, y);
+        holdsAll("mvn", "operand", rows * dim, x, y);
+        KernelArgs.holds("mvn", "row statistics (2 floats per row)", invStd.length(), 2L * rows);
+        if (rows > 0) {
+            device.launch("mvn_forward", rows, 1, 1, THREADS, dim, normalize ? 1 : 0, eps, x.base(), invStd.base(),
+                    y.base());
+        }
+    }
+
+    /** MVN.backward (Caffe's formula) with the forward's {@code y} and {@code invStd}; {@code dx} may be {@code dy}. */
+    public void mvnBackward(int rows, long dim, boolean normalize, DeviceArray invStd, DeviceArray y, DeviceArray dy,
+                            DeviceArray dx) {
+        sameDevice(device, invStd, y, dy, dx);
+        holdsAll("mvn backward", "operand", rows * dim, y, dy, dx);
+        KernelArgs.holds("mvn backward", "row statistics (2 floats per row)", invStd.length(), 2L * rows);
+        if (rows > 0) {
+            device.launch("mvn_backward", rows, 1, 1, THREADS, dim, normalize ? 1 : 0, invStd.base(), y.base(), dy.base(),
+                    dx.base());
+        }
+    }
+
     /** Scale.forward on {@code (outer, dim, inner)}: {@code y = x * s[d] (+ b[d])}; {@code b} may be null, {@code y} may be {@code x}. */
     public void scaleForward(int outer, int dim, int inner, DeviceArray x, DeviceArray s, DeviceArray b,
                              DeviceArray y) {

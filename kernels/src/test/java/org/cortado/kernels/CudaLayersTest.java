@@ -282,12 +282,28 @@ class CudaLayersTest {
     }
 
     /**
+     * MVN per channel with a ReLU in place after it (its backward reads its output as the ReLU left it,
+     * as on the CPU), across channels without the variance, and with a larger eps.
+     */
+    @Test
+    void mvnMatchesTheCpu() {
+        matchesTheCpu("""
+                {"name": "sc", "type": "Scale", "bottom": "data", "top": "d", "bias_term": true},
+                {"name": "mvn", "type": "MVN", "bottom": "d", "top": "m"},
+                {"name": "relu", "type": "ReLU", "bottom": "m", "top": "m"},
+                {"name": "mvn_across", "type": "MVN", "bottom": "m", "top": "a", "across_channels": true,
+                 "normalize_variance": false},
+                {"name": "mvn_eps", "type": "MVN", "bottom": "a", "top": "b", "across_channels": true, "eps": 0.01},
+                {"name": "flat", "type": "Flatten", "bottom": "b", "top": "out"}""", Phase.TRAIN, 0);
+    }
+
+    /**
      * Layers without CUDA kernels, run on the host among GPU layers: STOCHASTIC pooling (the CPU's draws
-     * for pass 2), MVN with a ReLU in place after it (MVN's backward reads its top as the ReLU left it),
-     * Tile, Reduction, Embed (a learned param on the host, its gradient added to the GPU's), ArgMax into
-     * Silence, and two host losses beside the softmax loss, SigmoidCrossEntropyLoss (its target a
-     * computed blob without a gradient) and HingeLoss, each weighted. The ReLU is followed by a GPU layer,
-     * so only MVN's backward brings its output down as the ReLU left it.
+     * for pass 2), Tile, Reduction, Embed (a learned param on the host, its gradient added to the GPU's),
+     * ArgMax into Silence, and two host losses beside the softmax loss, SigmoidCrossEntropyLoss (its
+     * target a computed blob without a gradient) and HingeLoss, each weighted. A ReLU in place follows
+     * the pooling, and a GPU layer follows the ReLU, so only the host's copies carry what each host layer
+     * reads.
      */
     @Test
     void layersWithoutKernelsRunOnTheHostAndMatchTheCpu() {
@@ -296,9 +312,8 @@ class CudaLayersTest {
                 {"name": "sig", "type": "Sigmoid", "bottom": "d", "top": "s"},
                 {"name": "pool", "type": "Pooling", "bottom": "s", "top": "sp", "pool": "STOCHASTIC", "kernel_size": 2,
                  "stride": 1},
-                {"name": "mvn", "type": "MVN", "bottom": "sp", "top": "mv"},
-                {"name": "relu", "type": "ReLU", "bottom": "mv", "top": "mv"},
-                {"name": "flat", "type": "Reshape", "bottom": "mv", "top": "mr", "shape": {"dim": [0, 0, -1]}},
+                {"name": "relu", "type": "ReLU", "bottom": "sp", "top": "sp"},
+                {"name": "flat", "type": "Reshape", "bottom": "sp", "top": "mr", "shape": {"dim": [0, 0, -1]}},
                 {"name": "tile", "type": "Tile", "bottom": "mr", "top": "t", "tiles": 2},
                 {"name": "reduce", "type": "Reduction", "bottom": "t", "top": "r", "axis": 2, "operation": "SUMSQ"},
                 {"name": "embed", "type": "Embed", "bottom": "label", "top": "e", "input_dim": 5, "num_output": 12,

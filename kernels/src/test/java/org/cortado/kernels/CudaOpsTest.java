@@ -11,6 +11,7 @@ import java.util.SplittableRandom;
 import org.cortado.engine.ShapeException;
 import org.cortado.engine.config.Json;
 import org.cortado.engine.layers.Layer;
+import org.cortado.engine.layers.MVN;
 import org.cortado.engine.net.Net;
 import org.cortado.engine.net.Phase;
 import org.cortado.engine.ops.Activations;
@@ -511,6 +512,48 @@ class CudaOpsTest {
         assertClose("bn+scale dx", dx, got[1], F32);
         assertClose("bn+scale dgamma", dgamma, got[2], F32);
         assertClose("bn+scale dbeta", dbeta, got[3], F32);
+    }
+
+    /**
+     * MVN per channel with variance (rows of 300 values offset far from 0, so that a one-pass variance
+     * would lose digits) and across channels without, each against the layer, outputs poisoned; the
+     * first in place as well.
+     */
+    @Test
+    void mvnMatchesTheMvnLayer() {
+        for (String options : new String[] {"", ", \"across_channels\": true, \"normalize_variance\": false"}) {
+            int n = 3, c = 4, s = 300, count = n * c * s;
+            Net net = net("[{\"dim\": [3, 4, 15, 20]}]", "[\"x\"]",
+                    "{\"name\": \"mvn\", \"type\": \"MVN\", \"bottom\": \"x\", \"top\": \"y\", \"eps\": 0.001" + options + "}");
+            MVN mvn = (MVN) net.layers().get(1);
+            float[] x = random(count);
+            for (int i = 0; i < count; i++) {
+                x[i] = x[i] * (1 + i % 7) + 100;
+            }
+            float[] dy = random(count);
+            System.arraycopy(x, 0, net.blob("x").x(), 0, count);
+            net.forward();
+            System.arraycopy(dy, 0, net.blob("y").dx(), 0, count);
+            backward(net, 1);
+            float[] y = net.blob("y").x().clone(), dx = net.blob("x").diff().toArray();
+            int rows = mvn.rows();
+            float[][] got = gpu(() -> {
+                try (DeviceArray dX = device.upload(x); DeviceArray is = device.floats(2L * rows).poison();
+                     DeviceArray dY = device.floats(count).poison(); DeviceArray dDy = device.upload(dy);
+                     DeviceArray dDx = device.floats(count).poison()) {
+                    ops.mvnForward(rows, mvn.dim(), mvn.normalizeVariance(), mvn.eps(), dX, is, dY);
+                    ops.mvnBackward(rows, mvn.dim(), mvn.normalizeVariance(), is, dY, dDy, dDx);
+                    float[] out = dY.download(), grad = dDx.download();
+                    ops.mvnForward(rows, mvn.dim(), mvn.normalizeVariance(), mvn.eps(), dX, is, dX); // in place
+                    ops.mvnBackward(rows, mvn.dim(), mvn.normalizeVariance(), is, dX, dDy, dDy);
+                    return new float[][] {out, grad, dX.download(), dDy.download()};
+                }
+            });
+            assertClose("mvn" + options + " y", y, got[0], F32);
+            assertClose("mvn" + options + " dx", dx, got[1], F32);
+            assertClose("mvn" + options + " y in place", y, got[2], F32);
+            assertClose("mvn" + options + " dx in place", dx, got[3], F32);
+        }
     }
 
     // ---- reductions and element-wise ----

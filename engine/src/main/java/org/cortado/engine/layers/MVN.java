@@ -40,6 +40,24 @@ public final class MVN extends Layer {
         }
     }
 
+    /** Rows of the last reshape: {@code N}, or {@code N * C} per channel. */
+    public int rows() {
+        return rows;
+    }
+
+    /** Values per row. */
+    public int dim() {
+        return dim;
+    }
+
+    public boolean normalizeVariance() {
+        return normalizeVariance;
+    }
+
+    public float eps() {
+        return eps;
+    }
+
     @Override
     public void reshape(List<Blob> bottom, List<Blob> top) {
         Blob x = bottom.get(0);
