@@ -1,4 +1,5 @@
-// Softmax over the channel axis of (outer, channels, inner), and Caffe's SoftmaxWithLoss on top of it.
+// Softmax over the channel axis of (outer, channels, inner), and Caffe's SoftmaxWithLoss on top of it;
+// Caffe's SigmoidCrossEntropyLoss (CPU: org.cortado.engine.layers.SigmoidCrossEntropyLoss), element-wise.
 // CPU ops: org.cortado.engine.ops.Softmax (forward, backward) and the layer
 // org.cortado.engine.layers.SoftmaxWithLoss (loss = -sum log(max(p[label], FLT_MIN)) / normalizer over the
 // positions whose label is not the ignore label; dscores = (p - onehot(label)) * scale, 0 where ignored).
@@ -67,5 +68,33 @@ extern "C" __global__ void softmax_loss_backward(int outer, int channels, int in
       long k = base + (long)c * inner;
       dx[k] = ignored ? 0.f : (prob[k] - (c == l ? 1.f : 0.f)) * scale;
     }
+  }
+}
+
+// SigmoidCrossEntropyLoss's forward, one thread per element: the sigmoid of the score (for the backward) and
+// Caffe's stable loss term -(x (t - [x >= 0]) - log(1 + exp(x - 2 x [x >= 0]))), both in double as the CPU;
+// an element whose target, truncated to an int, is the ignore label has loss 0 and does not count as valid.
+extern "C" __global__ void sigmoid_xent_forward(long n, const float* __restrict__ x, const float* __restrict__ t,
+                                                int hasIgnore, int ignoreLabel, float* __restrict__ sig,
+                                                float* __restrict__ loss, float* __restrict__ valid) {
+  CORTADO_LOOP(i, n) {
+    double xi = x[i];
+    sig[i] = (float)(1.0 / (1.0 + exp(-xi)));
+    if (hasIgnore && (int)t[i] == ignoreLabel) {
+      loss[i] = 0.f;
+      valid[i] = 0.f;
+    } else {
+      double pos = xi >= 0 ? 1.0 : 0.0;
+      loss[i] = (float)-(xi * (t[i] - pos) - log1p(exp(xi - 2 * xi * pos)));
+      valid[i] = 1.f;
+    }
+  }
+}
+
+// Its backward: dx = (sigmoid(x) - t) * scale, 0 where the target is the ignore label.
+extern "C" __global__ void sigmoid_xent_backward(long n, const float* __restrict__ sig, const float* __restrict__ t,
+                                                 int hasIgnore, int ignoreLabel, float scale, float* __restrict__ dx) {
+  CORTADO_LOOP(i, n) {
+    dx[i] = hasIgnore && (int)t[i] == ignoreLabel ? 0.f : (sig[i] - t[i]) * scale;
   }
 }

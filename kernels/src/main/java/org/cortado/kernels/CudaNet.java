@@ -38,6 +38,7 @@ import org.cortado.engine.layers.Pooling;
 import org.cortado.engine.layers.ReLU;
 import org.cortado.engine.layers.Reshape;
 import org.cortado.engine.layers.Scale;
+import org.cortado.engine.layers.SigmoidCrossEntropyLoss;
 import org.cortado.engine.layers.Sigmoid;
 import org.cortado.engine.layers.Slice;
 import org.cortado.engine.layers.Softmax;
@@ -55,8 +56,8 @@ import org.cortado.engine.tensor.Blob;
  * between host and GPU, except for Dropout, whose mask is drawn on the host from the layer's own stream
  * (so the GPU drops exactly what the CPU would) and goes up, and the layers that run on the host.
  *
- * <p>A layer without CUDA kernels ({@link #onHost}: the losses other than SoftmaxWithLoss and
- * EuclideanLoss, Tile, Reduction, Embed, STOCHASTIC pooling, ...) runs as Caffe runs a layer without a GPU
+ * <p>A layer without CUDA kernels ({@link #onHost}: the losses other than SoftmaxWithLoss,
+ * SigmoidCrossEntropyLoss and EuclideanLoss, Tile, Reduction, Embed, STOCHASTIC pooling, ...) runs as Caffe runs a layer without a GPU
  * implementation: its blobs come down into their host arrays, the engine's own layer runs on them, and
  * what it wrote goes up again (the tops after its forward; the bottoms' and params' gradients after its
  * backward). Accuracy, a metric with small inputs, always runs so. The result is the CPU's, at the cost
@@ -76,7 +77,8 @@ public final class CudaNet implements AutoCloseable {
     public static final Set<String> KERNELS = Set.of("Input", "Convolution", "InnerProduct", "Pooling", "ReLU",
             "Sigmoid", "TanH", "ELU", "PReLU", "LRN", "BatchNorm", "Scale", "Dropout", "Eltwise", "Concat", "Slice", "Flatten", "Reshape",
             "SoftmaxWithLoss", "Split", "Deconvolution", "Crop", "Softmax", "EuclideanLoss",
-            "AbsVal", "Power", "Exp", "Log", "BNLL", "Clip", "Threshold", "Swish", "Bias", "MVN");
+            "AbsVal", "Power", "Exp", "Log", "BNLL", "Clip", "Threshold", "Swish", "Bias", "MVN",
+            "SigmoidCrossEntropyLoss");
 
     private final CudaDevice device;
     private final CudaOps ops;
@@ -331,6 +333,10 @@ public final class CudaNet implements AutoCloseable {
             case Dropout d -> scratch(d, "mask", in, DeviceArray.Type.FLOAT);
             case Swish w -> scratch(w, "sig", in, DeviceArray.Type.FLOAT);
             case EuclideanLoss e -> scratch(e, "diff", in, DeviceArray.Type.FLOAT);
+            case SigmoidCrossEntropyLoss s -> {
+                scratch(s, "sig", in, DeviceArray.Type.FLOAT);
+                scratch(s, "loss", 2 * in, DeviceArray.Type.FLOAT);
+            }
             case LRN n -> scratch(n, "scale", in, DeviceArray.Type.FLOAT);
             case MVN m -> scratch(m, "invStd", 2L * m.rows(), DeviceArray.Type.FLOAT); // a double per row
             case PReLU p when net.topsOf(l).get(0) == net.bottomsOf(l).get(0) ->
@@ -643,6 +649,17 @@ public final class CudaNet implements AutoCloseable {
                     loss += net.lossWeight(l, 0) * value;
                     lossValid.put(s, sum.valid());
                 }
+                case SigmoidCrossEntropyLoss s -> {
+                    Blob scores = bottom.get(0);
+                    CudaOps.LossSum sum = ops.sigmoidCrossEntropyLoss(scores.count(), x(scores), x(bottom.get(1)),
+                            s.ignoreLabel().isPresent(), s.ignoreLabel().orElse(0), scratch(s, "sig"), scratch(s, "loss"));
+                    float value = (float) (sum.loss() / s.normalization().normalizer(scores.count(), sum.valid(),
+                            scores.dim(0)));
+                    top.get(0).x()[0] = value;
+                    x(top.get(0)).upload(new float[] {value});
+                    loss += net.lossWeight(l, 0) * value;
+                    lossValid.put(s, sum.valid());
+                }
                 case EuclideanLoss e -> {
                     Blob a = bottom.get(0);
                     DeviceArray diff = scratch(e, "diff");
@@ -655,7 +672,7 @@ public final class CudaNet implements AutoCloseable {
                 }
                 default -> throw new IllegalStateException("unsupported layer " + layer.type());
             }
-            if (!(layer instanceof SoftmaxWithLoss || layer instanceof EuclideanLoss)) {
+            if (!nativeLoss(layer)) {
                 loss += weightedLoss(l);
             }
             if (profiling) {
@@ -679,8 +696,8 @@ public final class CudaNet implements AutoCloseable {
 
     private void backwardOnThread(double lossScale) {
         List<Layer> layers = net.layers();
-        for (int l = from; l < to; l++) { // a loss top's gradient is its weight (SoftmaxWithLoss and EuclideanLoss apply theirs)
-            if (!(layers.get(l) instanceof SoftmaxWithLoss || layers.get(l) instanceof EuclideanLoss)) {
+        for (int l = from; l < to; l++) { // a loss top's gradient is its weight (the losses with kernels apply theirs)
+            if (!nativeLoss(layers.get(l))) {
                 for (int t = 0; t < net.topsOf(l).size(); t++) {
                     if (net.lossWeight(l, t) != 0) {
                         Blob top = net.topsOf(l).get(t);
@@ -850,6 +867,15 @@ public final class CudaNet implements AutoCloseable {
                                 s.ignoreLabel().isPresent(), s.ignoreLabel().orElse(0), scale, dx(bottom.get(0)));
                     }
                 }
+                case SigmoidCrossEntropyLoss s -> {
+                    if (propagates(l, 0)) {
+                        Blob scores = bottom.get(0);
+                        float normalizer = s.normalization().normalizer(scores.count(), lossValid.get(s), scores.dim(0));
+                        ops.sigmoidCrossEntropyLossBackward(scores.count(), scratch(s, "sig"), x(bottom.get(1)),
+                                s.ignoreLabel().isPresent(), s.ignoreLabel().orElse(0),
+                                (float) (net.lossWeight(l, 0) * lossScale) / normalizer, dx(scores));
+                    }
+                }
                 case EuclideanLoss e -> {
                     float weight = (float) (net.lossWeight(l, 0) * lossScale);
                     int num = bottom.get(0).dim(0);
@@ -915,6 +941,11 @@ public final class CudaNet implements AutoCloseable {
         for (Blob p : layer.params()) {
             dx(p).upload(p.dx(), 0, p.count(), 0);
         }
+    }
+
+    /** A loss layer with kernels: it applies its loss weight itself, forward and backward. */
+    private static boolean nativeLoss(Layer layer) {
+        return layer instanceof SoftmaxWithLoss || layer instanceof EuclideanLoss || layer instanceof SigmoidCrossEntropyLoss;
     }
 
     /**

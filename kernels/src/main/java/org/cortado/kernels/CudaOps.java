@@ -531,6 +531,31 @@ public final class CudaOps {
     }
 
     /** SoftmaxWithLoss's backward: {@code dx = (p - onehot(label)) * scale}, 0 at ignored positions. */
+    /**
+     * SigmoidCrossEntropyLoss's forward over {@code n} scores and targets: each score's sigmoid into
+     * {@code sig} (for the backward), and the summed loss and the count of targets that are not
+     * {@code ignoreLabel} (when {@code hasIgnore}); the caller divides by its normalizer. {@code scratch}
+     * holds {@code 2 n} floats. Waits for the GPU (the loss comes to the host).
+     */
+    public LossSum sigmoidCrossEntropyLoss(long n, DeviceArray x, DeviceArray target, boolean hasIgnore,
+                                           int ignoreLabel, DeviceArray sig, DeviceArray scratch) {
+        sameDevice(device, x, target, sig, scratch);
+        holdsAll("sigmoid cross-entropy loss", "operand", n, x, target, sig);
+        KernelArgs.holds("sigmoid cross-entropy loss", "scratch", scratch.length(), 2 * n);
+        // scratch: [0, n) loss per element, [n, 2n) valid flags
+        loop("sigmoid_xent_forward", n, n, x.base(), target.base(), hasIgnore ? 1 : 0, ignoreLabel, sig.base(),
+                scratch.base(), scratch.at(n));
+        return new LossSum(sum(n, scratch, 0, false, partials()), Math.round(sum(n, scratch, n, false, partials())));
+    }
+
+    /** Its backward: {@code dx = (sig - target) * scale}, 0 where the target is the ignore label. */
+    public void sigmoidCrossEntropyLossBackward(long n, DeviceArray sig, DeviceArray target, boolean hasIgnore,
+                                                int ignoreLabel, float scale, DeviceArray dx) {
+        sameDevice(device, sig, target, dx);
+        holdsAll("sigmoid cross-entropy loss backward", "operand", n, sig, target, dx);
+        loop("sigmoid_xent_backward", n, n, sig.base(), target.base(), hasIgnore ? 1 : 0, ignoreLabel, scale, dx.base());
+    }
+
     public void softmaxLossBackward(int outer, int channels, int inner, DeviceArray prob, DeviceArray label,
                                     boolean hasIgnore, int ignoreLabel, float scale, DeviceArray dx) {
         sameDevice(device, prob, label, dx);

@@ -297,17 +297,7 @@ class CudaLayersTest {
                 {"name": "flat", "type": "Flatten", "bottom": "b", "top": "out"}""", Phase.TRAIN, 0);
     }
 
-    /**
-     * Layers without CUDA kernels, run on the host among GPU layers: STOCHASTIC pooling (the CPU's draws
-     * for pass 2), Tile, Reduction, Embed (a learned param on the host, its gradient added to the GPU's),
-     * ArgMax into Silence, and two host losses beside the softmax loss, SigmoidCrossEntropyLoss (its
-     * target a computed blob without a gradient) and HingeLoss, each weighted. A ReLU in place follows
-     * the pooling, and a GPU layer follows the ReLU, so only the host's copies carry what each host layer
-     * reads.
-     */
-    @Test
-    void layersWithoutKernelsRunOnTheHostAndMatchTheCpu() {
-        matchesTheCpu("""
+    private static final String HOST_LAYERS = """
                 {"name": "sc", "type": "Scale", "bottom": "data", "top": "d", "bias_term": true},
                 {"name": "sig", "type": "Sigmoid", "bottom": "d", "top": "s"},
                 {"name": "pool", "type": "Pooling", "bottom": "s", "top": "sp", "pool": "STOCHASTIC", "kernel_size": 2,
@@ -323,7 +313,23 @@ class CudaLayersTest {
                 {"name": "target", "type": "Sigmoid", "bottom": "data", "top": "tg"},
                 {"name": "sce", "type": "SigmoidCrossEntropyLoss", "bottom": ["d", "tg"], "top": "sce_loss", "loss_weight": 0.5},
                 {"name": "hinge", "type": "HingeLoss", "bottom": ["r", "label"], "top": "hinge_loss", "loss_weight": 0.3},
-                {"name": "sum", "type": "Eltwise", "bottom": ["r", "e"], "top": "out"}""", Phase.TRAIN, 2);
+                {"name": "sum", "type": "Eltwise", "bottom": ["r", "e"], "top": "out"}""";
+
+    /**
+     * Layers without CUDA kernels, run on the host among GPU layers: STOCHASTIC pooling (the CPU's draws
+     * for pass 2), Tile, Reduction, Embed (a learned param on the host, its gradient added to the GPU's),
+     * ArgMax into Silence, and HingeLoss, a host loss, weighted beside the softmax loss and a weighted
+     * SigmoidCrossEntropyLoss on the GPU (its target a computed blob without a gradient). A ReLU in place follows
+     * the pooling, and a GPU layer follows the ReLU, so only the host's copies carry what each host layer
+     * reads.
+     */
+    @Test
+    void layersWithoutKernelsRunOnTheHostAndMatchTheCpu() {
+        Net net = build(HOST_LAYERS, Phase.TRAIN);
+        assertEquals(List.of("'pool' (Pooling, STOCHASTIC)", "'tile' (Tile)", "'reduce' (Reduction)", "'embed' (Embed)",
+                "'argmax' (ArgMax)", "'silence' (Silence)", "'hinge' (HingeLoss)"),
+                CudaNet.onHost(net, 0, net.layers().size()));
+        matchesTheCpu(HOST_LAYERS, Phase.TRAIN, 2);
     }
 
     /** The TEST phase: Dropout passes its input on, BatchNorm uses the running statistics. */

@@ -515,6 +515,44 @@ class CudaOpsTest {
     }
 
     /**
+     * SigmoidCrossEntropyLoss with an ignore label (every fifth target) and VALID normalization, scores
+     * wide enough that both branches of the stable form and the sigmoid's tails are taken, against the
+     * layer; the sigmoid and the gradient poisoned first.
+     */
+    @Test
+    void sigmoidCrossEntropyLossMatchesTheLayer() {
+        int n = 6, k = 50, count = n * k;
+        Net net = net("[{\"dim\": [6, 50]}, {\"dim\": [6, 50]}]", "[\"x\", \"t\"]",
+                "{\"name\": \"loss\", \"type\": \"SigmoidCrossEntropyLoss\", \"bottom\": [\"x\", \"t\"], "
+                        + "\"top\": \"loss\", \"ignore_label\": -1, \"normalization\": \"VALID\"}");
+        float[] x = random(count), t = random(count);
+        for (int i = 0; i < count; i++) {
+            x[i] *= 20;
+            t[i] = i % 5 == 0 ? -1 : Math.abs(t[i]);
+        }
+        System.arraycopy(x, 0, net.blob("x").x(), 0, count);
+        System.arraycopy(t, 0, net.blob("t").x(), 0, count);
+        double loss = net.forward();
+        net.blob("loss").dx()[0] = 0.7f;
+        backward(net, 1);
+        float[] dx = net.blob("x").diff().toArray();
+        float normalizer = 240; // the 240 targets that are not -1
+        Object[] got = gpu(() -> {
+            try (DeviceArray dX = device.upload(x); DeviceArray dT = device.upload(t);
+                 DeviceArray sig = device.floats(count).poison(); DeviceArray scratch = device.floats(2L * count).poison();
+                 DeviceArray dDx = device.floats(count).poison()) {
+                CudaOps.LossSum sum = ops.sigmoidCrossEntropyLoss(count, dX, dT, true, -1, sig, scratch);
+                ops.sigmoidCrossEntropyLossBackward(count, sig, dT, true, -1, 0.7f / normalizer, dDx);
+                return new Object[] {sum, dDx.download()};
+            }
+        });
+        CudaOps.LossSum sum = (CudaOps.LossSum) got[0];
+        assertEquals(240, sum.valid());
+        assertEquals(loss, (float) (sum.loss() / normalizer), 1e-5 * Math.abs(loss));
+        assertClose("sigmoid cross-entropy dx", dx, (float[]) got[1], F32);
+    }
+
+    /**
      * MVN per channel with variance (rows of 300 values offset far from 0, so that a one-pass variance
      * would lose digits) and across channels without, each against the layer, outputs poisoned; the
      * first in place as well.

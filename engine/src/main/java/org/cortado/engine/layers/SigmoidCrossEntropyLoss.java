@@ -56,6 +56,11 @@ public final class SigmoidCrossEntropyLoss extends Layer {
         return normalization;
     }
 
+    /** The ignore label, if any: an element whose target, truncated to an int, equals it counts for nothing. */
+    public java.util.OptionalInt ignoreLabel() {
+        return hasIgnoreLabel ? java.util.OptionalInt.of(ignoreLabel) : java.util.OptionalInt.empty();
+    }
+
     @Override
     public int minBottoms() {
         return 2;
