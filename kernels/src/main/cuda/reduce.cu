@@ -1,5 +1,6 @@
 // Reductions and element-wise helpers. CPU ops: org.cortado.engine.ops.Elementwise (sum, sumsq, axpy,
-// scale) and the bias gradient of org.cortado.engine.ops.Conv / the InnerProduct layer.
+// scale), the bias gradient of org.cortado.engine.ops.Conv / the InnerProduct layer, and the layers
+// org.cortado.engine.layers.Reduction and org.cortado.engine.layers.Tile.
 #include "common.cuh"
 
 // out[blockIdx.x] = the sum (or sum of squares) of this block's grid-stride share of x, in double; a
@@ -60,5 +61,52 @@ extern "C" __global__ void column_sum(long rows, int cols, const float* __restri
     double s = 0;
     for (long r = 0; r < rows; r++) s += dy[r * cols + c];
     db[c] = (float)(beta == 0.f ? s : s + (double)beta * db[c]);
+  }
+}
+
+// The Reduction layer's forward, one block per row of `inner` values: y[row] = scale * sum over the row of
+// x (op 0 SUM, 3 MEAN), |x| (1 ASUM) or x * x (2 SUMSQ), summed in double; scale = coeff, coeff / inner for
+// MEAN, as the CPU rounds it.
+extern "C" __global__ void reduction_forward(long inner, int op, float coeff, const float* __restrict__ x,
+                                             float* __restrict__ y) {
+  const long off = (long)blockIdx.x * inner;
+  double s = 0;
+  for (long i = threadIdx.x; i < inner; i += blockDim.x) {
+    float v = x[off + i];
+    s += op == 1 ? fabs((double)v) : op == 2 ? (double)v * v : (double)v;
+  }
+  s = cortado_block_sum(s);
+  if (threadIdx.x == 0) y[blockIdx.x] = (float)((op == 3 ? (double)coeff / inner : (double)coeff) * s);
+}
+
+// Its backward, one thread per element: dx = g (SUM, MEAN), signum(x) * g (ASUM), 2 x g (SUMSQ) with
+// g = coeff * dy[row] (MEAN: coeff / inner * dy[row], rounded once).
+extern "C" __global__ void reduction_backward(long outer, long inner, int op, float coeff, const float* __restrict__ x,
+                                              const float* __restrict__ dy, float* __restrict__ dx) {
+  CORTADO_LOOP(k, outer * inner) {
+    long o = k / inner;
+    float g = op == 3 ? (float)((double)coeff / inner * dy[o]) : coeff * dy[o];
+    float v = x[k];
+    float sign = v > 0.f ? 1.f : v < 0.f ? -1.f : v;  // Java's Math.signum: 0 and NaN pass through
+    dx[k] = op == 1 ? sign * g : op == 2 ? 2.f * v * g : g;
+  }
+}
+
+// The Tile layer: y (outer, tiles, inner) repeats each row of x (outer, inner) `tiles` times; the backward
+// sums the tiles' gradients in tile order, as the CPU does.
+extern "C" __global__ void tile_forward(long outer, int tiles, long inner, const float* __restrict__ x,
+                                        float* __restrict__ y) {
+  CORTADO_LOOP(k, outer * tiles * inner) {
+    y[k] = x[k / (tiles * inner) * inner + k % inner];
+  }
+}
+
+extern "C" __global__ void tile_backward(long outer, int tiles, long inner, const float* __restrict__ dy,
+                                         float* __restrict__ dx) {
+  CORTADO_LOOP(k, outer * inner) {
+    const float* d = dy + k / inner * tiles * inner + k % inner;
+    float s = d[0];
+    for (int t = 1; t < tiles; t++) s += d[(long)t * inner];
+    dx[k] = s;
   }
 }

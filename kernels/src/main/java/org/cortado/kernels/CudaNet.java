@@ -36,6 +36,7 @@ import org.cortado.engine.layers.Input;
 import org.cortado.engine.layers.Layer;
 import org.cortado.engine.layers.Pooling;
 import org.cortado.engine.layers.ReLU;
+import org.cortado.engine.layers.Reduction;
 import org.cortado.engine.layers.Reshape;
 import org.cortado.engine.layers.Scale;
 import org.cortado.engine.layers.SigmoidCrossEntropyLoss;
@@ -45,6 +46,7 @@ import org.cortado.engine.layers.Softmax;
 import org.cortado.engine.layers.SoftmaxWithLoss;
 import org.cortado.engine.layers.Split;
 import org.cortado.engine.layers.TanH;
+import org.cortado.engine.layers.Tile;
 import org.cortado.engine.net.Net;
 import org.cortado.engine.solver.Param;
 import org.cortado.engine.tensor.Blob;
@@ -57,7 +59,7 @@ import org.cortado.engine.tensor.Blob;
  * (so the GPU drops exactly what the CPU would) and goes up, and the layers that run on the host.
  *
  * <p>A layer without CUDA kernels ({@link #onHost}: the losses other than SoftmaxWithLoss,
- * SigmoidCrossEntropyLoss and EuclideanLoss, Tile, Reduction, Embed, STOCHASTIC pooling, ...) runs as Caffe runs a layer without a GPU
+ * SigmoidCrossEntropyLoss and EuclideanLoss, Embed, ArgMax, STOCHASTIC pooling, ...) runs as Caffe runs a layer without a GPU
  * implementation: its blobs come down into their host arrays, the engine's own layer runs on them, and
  * what it wrote goes up again (the tops after its forward; the bottoms' and params' gradients after its
  * backward). Accuracy, a metric with small inputs, always runs so. The result is the CPU's, at the cost
@@ -78,7 +80,7 @@ public final class CudaNet implements AutoCloseable {
             "Sigmoid", "TanH", "ELU", "PReLU", "LRN", "BatchNorm", "Scale", "Dropout", "Eltwise", "Concat", "Slice", "Flatten", "Reshape",
             "SoftmaxWithLoss", "Split", "Deconvolution", "Crop", "Softmax", "EuclideanLoss",
             "AbsVal", "Power", "Exp", "Log", "BNLL", "Clip", "Threshold", "Swish", "Bias", "MVN",
-            "SigmoidCrossEntropyLoss");
+            "SigmoidCrossEntropyLoss", "Reduction", "Tile");
 
     private final CudaDevice device;
     private final CudaOps ops;
@@ -626,6 +628,16 @@ public final class CudaNet implements AutoCloseable {
                 case Clip a -> neuronForward(a, bottom.get(0), top.get(0));
                 case Threshold a -> neuronForward(a, bottom.get(0), top.get(0));
                 case Swish a -> neuronForward(a, bottom.get(0), top.get(0));
+                case Reduction r -> {
+                    Blob b = bottom.get(0);
+                    int a = r.axisOf(b);
+                    ops.reductionForward(b.count(0, a), b.count(a), r.op(), r.coeff(), x(b), x(top.get(0)));
+                }
+                case Tile t -> {
+                    Blob b = bottom.get(0);
+                    int a = t.axisOf(b);
+                    ops.tileForward(b.count(0, a), t.tiles(), b.count(a), x(b), x(top.get(0)));
+                }
                 case MVN m -> ops.mvnForward(m.rows(), m.dim(), m.normalizeVariance(), m.eps(), x(bottom.get(0)),
                         scratch(m, "invStd"), x(top.get(0)));
                 case Softmax sm -> ops.softmaxForward(sm.outer(), sm.channels(), sm.inner(), x(bottom.get(0)), x(top.get(0)));
@@ -835,6 +847,20 @@ public final class CudaNet implements AutoCloseable {
                         Blob b = bottom.get(0);
                         ops.fill(b.count(), 0f, dx(b));
                         ops.crop(b.shape(), top.get(0).shape(), c.offsets(), dx(b), dx(top.get(0)), true);
+                    }
+                }
+                case Reduction r -> {
+                    if (propagates(l, 0)) {
+                        Blob b = bottom.get(0);
+                        int a = r.axisOf(b);
+                        ops.reductionBackward(b.count(0, a), b.count(a), r.op(), r.coeff(), x(b), dx(top.get(0)), dx(b));
+                    }
+                }
+                case Tile t -> {
+                    if (propagates(l, 0)) {
+                        Blob b = bottom.get(0);
+                        int a = t.axisOf(b);
+                        ops.tileBackward(b.count(0, a), t.tiles(), b.count(a), dx(top.get(0)), dx(b));
                     }
                 }
                 case MVN m -> {

@@ -633,6 +633,46 @@ public final class CudaOps {
     }
 
     /**
+     * The Reduction layer's forward on {@code (outer, inner)}: each row reduced by {@code op} (the ordinal
+     * of {@link org.cortado.engine.layers.Reduction.Op}: SUM, ASUM, SUMSQ, MEAN) and scaled by {@code coeff}.
+     */
+    public void reductionForward(int outer, long inner, org.cortado.engine.layers.Reduction.Op op, float coeff,
+                                 DeviceArray x, DeviceArray y) {
+        sameDevice(device, x, y);
+        KernelArgs.holds("reduction", "x", x.length(), outer * inner);
+        KernelArgs.holds("reduction", "y", y.length(), outer);
+        if (outer > 0) {
+            device.launch("reduction_forward", outer, 1, 1, THREADS, inner, op.ordinal(), coeff, x.base(), y.base());
+        }
+    }
+
+    /** Its backward: {@code dx} from {@code dy} (one value per row) and, for ASUM and SUMSQ, {@code x}. */
+    public void reductionBackward(int outer, long inner, org.cortado.engine.layers.Reduction.Op op, float coeff,
+                                  DeviceArray x, DeviceArray dy, DeviceArray dx) {
+        sameDevice(device, x, dy, dx);
+        holdsAll("reduction backward", "operand", outer * inner, x, dx);
+        KernelArgs.holds("reduction backward", "dy", dy.length(), outer);
+        loop("reduction_backward", outer * inner, (long) outer, inner, op.ordinal(), coeff, x.base(), dy.base(),
+                dx.base());
+    }
+
+    /** The Tile layer's forward: {@code y (outer, tiles, inner)} repeats each row of {@code x (outer, inner)}. */
+    public void tileForward(long outer, int tiles, long inner, DeviceArray x, DeviceArray y) {
+        sameDevice(device, x, y);
+        KernelArgs.holds("tile", "x", x.length(), outer * inner);
+        KernelArgs.holds("tile", "y", y.length(), outer * tiles * inner);
+        loop("tile_forward", outer * tiles * inner, outer, tiles, inner, x.base(), y.base());
+    }
+
+    /** Its backward: {@code dx} the sum of the tiles' gradients, in tile order. */
+    public void tileBackward(long outer, int tiles, long inner, DeviceArray dy, DeviceArray dx) {
+        sameDevice(device, dy, dx);
+        KernelArgs.holds("tile backward", "dy", dy.length(), outer * tiles * inner);
+        KernelArgs.holds("tile backward", "dx", dx.length(), outer * inner);
+        loop("tile_backward", outer * inner, outer, tiles, inner, dy.base(), dx.base());
+    }
+
+    /**
      * MVN.forward on {@code (rows, dim)}: per row, {@code y = (x - mean) / (std + eps)} (with
      * {@code normalize}; else {@code y = x - mean}), the row's {@code 1 / (std + eps)} kept in
      * {@code invStd} as a double (two floats per row) for the backward. {@code y} may be {@code x}.

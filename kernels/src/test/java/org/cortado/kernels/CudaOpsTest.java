@@ -12,6 +12,7 @@ import org.cortado.engine.ShapeException;
 import org.cortado.engine.config.Json;
 import org.cortado.engine.layers.Layer;
 import org.cortado.engine.layers.MVN;
+import org.cortado.engine.layers.Reduction;
 import org.cortado.engine.net.Net;
 import org.cortado.engine.net.Phase;
 import org.cortado.engine.ops.Activations;
@@ -550,6 +551,55 @@ class CudaOpsTest {
         assertEquals(240, sum.valid());
         assertEquals(loss, (float) (sum.loss() / normalizer), 1e-5 * Math.abs(loss));
         assertClose("sigmoid cross-entropy dx", dx, (float[]) got[1], F32);
+    }
+
+    /**
+     * Reduction (every op, with a coeff, from axis 1 of a (4, 3, 5, 7) blob, zeros among the inputs for
+     * ASUM's signum) and Tile (3 tiles of axis 2), forward and backward against the layers, outputs
+     * poisoned.
+     */
+    @Test
+    void reductionAndTileMatchTheLayers() {
+        int count = 4 * 3 * 5 * 7;
+        float[] x = random(count), dy = random(count * 3);
+        for (int i = 0; i < count; i += 9) {
+            x[i] = 0;
+        }
+        for (Reduction.Op op : Reduction.Op.values()) {
+            Net net = net("[{\"dim\": [4, 3, 5, 7]}]", "[\"x\"]", "{\"name\": \"r\", \"type\": \"Reduction\", "
+                    + "\"bottom\": \"x\", \"top\": \"y\", \"axis\": 1, \"coeff\": -0.7, \"operation\": \"" + op + "\"}");
+            Reduction r = (Reduction) net.layers().get(1);
+            System.arraycopy(x, 0, net.blob("x").x(), 0, count);
+            net.forward();
+            System.arraycopy(dy, 0, net.blob("y").dx(), 0, 4);
+            backward(net, 1);
+            float[][] got = gpu(() -> {
+                try (DeviceArray dX = device.upload(x); DeviceArray y = device.floats(4).poison();
+                     DeviceArray dY = device.upload(java.util.Arrays.copyOf(dy, 4)); DeviceArray dDx = device.floats(count).poison()) {
+                    ops.reductionForward(4, count / 4, op, r.coeff(), dX, y);
+                    ops.reductionBackward(4, count / 4, op, r.coeff(), dX, dY, dDx);
+                    return new float[][] {y.download(), dDx.download()};
+                }
+            });
+            assertClose("reduction " + op + " y", net.blob("y").x(), got[0], F32);
+            assertClose("reduction " + op + " dx", net.blob("x").diff().toArray(), got[1], F32);
+        }
+        Net net = net("[{\"dim\": [4, 3, 5, 7]}]", "[\"x\"]", "{\"name\": \"t\", \"type\": \"Tile\", "
+                + "\"bottom\": \"x\", \"top\": \"y\", \"axis\": 2, \"tiles\": 3}");
+        System.arraycopy(x, 0, net.blob("x").x(), 0, count);
+        net.forward();
+        System.arraycopy(dy, 0, net.blob("y").dx(), 0, 3 * count);
+        backward(net, 1);
+        float[][] got = gpu(() -> {
+            try (DeviceArray dX = device.upload(x); DeviceArray y = device.floats(3L * count).poison();
+                 DeviceArray dY = device.upload(dy); DeviceArray dDx = device.floats(count).poison()) {
+                ops.tileForward(12, 3, 35, dX, y);
+                ops.tileBackward(12, 3, 35, dY, dDx);
+                return new float[][] {y.download(), dDx.download()};
+            }
+        });
+        assertClose("tile y", net.blob("y").x(), got[0], 0f);
+        assertClose("tile dx", net.blob("x").diff().toArray(), got[1], 0f);
     }
 
     /**

@@ -34,6 +34,19 @@ public final class Reduction extends Layer {
         coeff = j.getFloat("coeff", 1f);
     }
 
+    public Op op() {
+        return op;
+    }
+
+    public float coeff() {
+        return coeff;
+    }
+
+    /** The first reduced axis of bottom {@code x}: the axes from it on are reduced. */
+    public int axisOf(Blob x) {
+        return axis("axis", x, axisParam);
+    }
+
     @Override
     public void reshape(List<Blob> bottom, List<Blob> top) {
         Blob x = bottom.get(0);

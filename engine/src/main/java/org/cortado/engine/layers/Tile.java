@@ -25,6 +25,15 @@ public final class Tile extends Layer {
         tiles = j.positive("tiles", j.requireInt("tiles"));
     }
 
+    public int tiles() {
+        return tiles;
+    }
+
+    /** The axis of bottom {@code x} that is tiled. */
+    public int axisOf(Blob x) {
+        return axis("axis", x, axisParam);
+    }
+
     @Override
     public void reshape(List<Blob> bottom, List<Blob> top) {
         Blob x = bottom.get(0);
