@@ -47,6 +47,14 @@ echo "== the pipeline on the GPU"
   | grep -vE '^\s*$' | tail -40
 [ "${PIPESTATUS[0]}" = 0 ] || status=1
 if [ $emulated = 1 ]; then
+  # a test that skipped (no g++ for the emulation) proves nothing about the bundle
+  for report in tests pipeline-tests; do
+    skipped=$(grep -oE '\[ +[0-9]+ tests skipped' "$results/$report.txt" | grep -oE '[0-9]+')
+    if [ "${skipped:-none}" != 0 ]; then
+      echo "check.sh --emulated: ${skipped:-an unknown number of} tests skipped in $report.txt (is g++ installed?)" >&2
+      status=1
+    fi
+  done
   echo "== no benchmarks on the emulation"
   exit $status
 fi

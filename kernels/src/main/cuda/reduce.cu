@@ -4,7 +4,7 @@
 #include "common.cuh"
 
 // out[blockIdx.x] = the sum (or sum of squares) of this block's grid-stride share of x, in double; a
-// second launch with one block sums the partials. reduce_sum_final writes a float.
+// second launch with one block sums the partials. reduce_sum_final writes a double.
 extern "C" __global__ void reduce_sum_partial(long n, const float* __restrict__ x, int squares,
                                               double* __restrict__ partial) {
   double s = 0;
@@ -16,11 +16,11 @@ extern "C" __global__ void reduce_sum_partial(long n, const float* __restrict__ 
   if (threadIdx.x == 0) partial[blockIdx.x] = s;
 }
 
-extern "C" __global__ void reduce_sum_final(int parts, const double* __restrict__ partial, float* __restrict__ out) {
+extern "C" __global__ void reduce_sum_final(int parts, const double* __restrict__ partial, double* __restrict__ out) {
   double s = 0;
   for (int i = threadIdx.x; i < parts; i += blockDim.x) s += partial[i];
   s = cortado_block_sum(s);
-  if (threadIdx.x == 0) out[0] = (float)s;
+  if (threadIdx.x == 0) out[0] = s;
 }
 
 // db[c] = beta * db[c] + sum over n < N and s < S of dy[(n*C + c)*S + s]: one block per channel.

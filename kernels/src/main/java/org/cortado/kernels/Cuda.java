@@ -29,24 +29,32 @@ public final class Cuda {
      */
     record StandIn(Availability availability, java.util.function.Supplier<Driver> driver) {}
 
-    private static volatile StandIn standIn;
+    private static final java.util.concurrent.atomic.AtomicReference<StandIn> STAND_IN =
+            new java.util.concurrent.atomic.AtomicReference<>();
 
     private Cuda() {}
 
     /** What this machine's CUDA can do (or, while a test's stand-in is installed, what the stand-in can). */
     public static Availability availability() {
-        StandIn s = standIn;
+        StandIn s = STAND_IN.get();
         return s != null ? s.availability() : AVAILABILITY;
     }
 
-    /** Installs {@code s} (null: removes it); tests only. */
-    static void standIn(StandIn s) {
-        standIn = s;
+    /** Installs {@code s}; tests only. One at a time: a second is refused until the first is removed. */
+    static void installStandIn(StandIn s) {
+        if (!STAND_IN.compareAndSet(null, s)) {
+            throw new IllegalStateException("a stand-in for the CUDA driver is installed already: " + STAND_IN.get());
+        }
+    }
+
+    /** Removes {@code s} if it is the one installed. */
+    static void removeStandIn(StandIn s) {
+        STAND_IN.compareAndSet(s, null);
     }
 
     /** The driver for a device about to open. */
     static Driver driver() {
-        StandIn s = standIn;
+        StandIn s = STAND_IN.get();
         return s != null ? s.driver().get() : new CudaDriverApi();
     }
 

@@ -660,6 +660,9 @@ public final class CudaNet implements AutoCloseable {
                     x(top.get(0)).upload(new float[] {value});
                     loss += net.lossWeight(l, 0) * value;
                     lossValid.put(s, sum.valid());
+                    if (top.size() > 1) { // the probabilities, as a second top
+                        x(top.get(1)).copyFrom(prob, top.get(1).count());
+                    }
                 }
                 case SigmoidCrossEntropyLoss s -> {
                     Blob scores = bottom.get(0);
@@ -684,12 +687,12 @@ public final class CudaNet implements AutoCloseable {
                 }
                 default -> throw new IllegalStateException("unsupported layer " + layer.type());
             }
-            if (!nativeLoss(layer)) {
-                loss += weightedLoss(l);
-            }
             if (profiling) {
                 forwardNanos[l] += mark() - t0;
             }
+        }
+        for (int l = from; l < to; l++) {
+            loss += weightedLoss(l);
         }
         return loss;
     }
@@ -709,12 +712,10 @@ public final class CudaNet implements AutoCloseable {
     private void backwardOnThread(double lossScale) {
         List<Layer> layers = net.layers();
         for (int l = from; l < to; l++) { // a loss top's gradient is its weight (the losses with kernels apply theirs)
-            if (!nativeLoss(layers.get(l))) {
-                for (int t = 0; t < net.topsOf(l).size(); t++) {
-                    if (net.lossWeight(l, t) != 0) {
-                        Blob top = net.topsOf(l).get(t);
-                        ops.fill(top.count(), (float) (net.lossWeight(l, t) * lossScale), dx(top));
-                    }
+            for (int t = nativeLoss(layers.get(l)) ? 1 : 0; t < net.topsOf(l).size(); t++) {
+                if (net.lossWeight(l, t) != 0) {
+                    Blob top = net.topsOf(l).get(t);
+                    ops.fill(top.count(), (float) (net.lossWeight(l, t) * lossScale), dx(top));
                 }
             }
         }
@@ -969,33 +970,24 @@ public final class CudaNet implements AutoCloseable {
         }
     }
 
-    /** A loss layer with kernels: it applies its loss weight itself, forward and backward. */
+    /** A loss layer with kernels: it applies the loss weight of its top 0 itself, forward and backward. */
     private static boolean nativeLoss(Layer layer) {
         return layer instanceof SoftmaxWithLoss || layer instanceof EuclideanLoss || layer instanceof SigmoidCrossEntropyLoss;
     }
 
     /**
-     * The weighted loss of layer {@code l}'s tops that carry a loss weight, summed as {@link Net#loss()}
-     * sums them: a host layer's from its host arrays, a GPU layer's on the GPU.
+     * The weighted loss of layer {@code l}'s tops that carry a loss weight (but a loss layer's own top 0),
+     * summed on the GPU after the whole range's forward, as {@link Net#loss()} sums them after the layers
+     * in place have run.
      */
     private double weightedLoss(int l) {
         double loss = 0;
         List<Blob> top = net.topsOf(l);
-        for (int t = 0; t < top.size(); t++) {
+        for (int t = nativeLoss(net.layers().get(l)) ? 1 : 0; t < top.size(); t++) {
             double w = net.lossWeight(l, t);
-            if (w == 0) {
-                continue;
+            if (w != 0) {
+                loss += w * ops.sum(top.get(t).count(), x(top.get(t)), 0, false);
             }
-            Blob b = top.get(t);
-            double s = 0;
-            if (host[l - from]) {
-                for (int i = 0; i < b.count(); i++) {
-                    s += b.x()[i];
-                }
-            } else {
-                s = ops.sum(b.count(), x(b), 0, false);
-            }
-            loss += w * s;
         }
         return loss;
     }

@@ -522,15 +522,14 @@ public final class CudaOps {
 
     private DeviceArray partials;
 
-    /** Room for the block sums of {@link #sum}: 1024 doubles, then the float result. */
+    /** Room for the block sums of {@link #sum}: 1024 doubles, then the double result. */
     private DeviceArray partials() {
         if (partials == null) {
-            partials = device.floats(2 * 1024 + 1); // 1024 double partials, then the float result
+            partials = device.floats(2 * 1024 + 2); // 1024 double partials, then the double result
         }
         return partials;
     }
 
-    /** SoftmaxWithLoss's backward: {@code dx = (p - onehot(label)) * scale}, 0 at ignored positions. */
     /**
      * SigmoidCrossEntropyLoss's forward over {@code n} scores and targets: each score's sigmoid into
      * {@code sig} (for the backward), and the summed loss and the count of targets that are not
@@ -556,6 +555,7 @@ public final class CudaOps {
         loop("sigmoid_xent_backward", n, n, sig.base(), target.base(), hasIgnore ? 1 : 0, ignoreLabel, scale, dx.base());
     }
 
+    /** SoftmaxWithLoss's backward: {@code dx = (p - onehot(label)) * scale}, 0 at ignored positions. */
     public void softmaxLossBackward(int outer, int channels, int inner, DeviceArray prob, DeviceArray label,
                                     boolean hasIgnore, int ignoreLabel, float scale, DeviceArray dx) {
         sameDevice(device, prob, label, dx);
@@ -881,9 +881,10 @@ public final class CudaOps {
         int parts = Math.min(1024, blocks(n));
         device.launch("reduce_sum_partial", parts, 1, 1, THREADS, n, x.at(off), squares ? 1 : 0, part.base());
         device.launch("reduce_sum_final", 1, 1, 1, 1024, parts, part.base(), part.at(2 * 1024));
-        float[] out = new float[1];
-        part.download(out, 2 * 1024, 1, 0);
-        return out[0];
+        float[] out = new float[2]; // the double's two halves, low first
+        part.download(out, 2 * 1024, 2, 0);
+        return Double.longBitsToDouble((long) Float.floatToRawIntBits(out[1]) << 32
+                | (Float.floatToRawIntBits(out[0]) & 0xffffffffL));
     }
 
     /** {@code db[c] = beta*db[c] + sum of dy[(i, c, :)]} over {@code (n, c, s)}: a convolution's bias gradient. */

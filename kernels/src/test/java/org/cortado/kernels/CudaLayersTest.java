@@ -332,6 +332,23 @@ class CudaLayersTest {
         matchesTheCpu(HOST_LAYERS, Phase.TRAIN, 2);
     }
 
+    /**
+     * Loss weights beyond the loss layers: on an InnerProduct's top that a ReLU then changes in place (the
+     * loss is the top's sum after the ReLU, as the CPU sums after the forward), and a second
+     * SoftmaxWithLoss whose probabilities are a second top, read by a layer after it.
+     */
+    @Test
+    void lossWeightsOnAnyTopAndSoftmaxProbabilitiesMatchTheCpu() {
+        matchesTheCpu("""
+                {"name": "fc", "type": "InnerProduct", "bottom": "data", "top": "h", "num_output": 12, "loss_weight": 0.2},
+                {"name": "relu", "type": "ReLU", "bottom": "h", "top": "h"},
+                {"name": "head", "type": "InnerProduct", "bottom": "h", "top": "s2", "num_output": 5},
+                {"name": "loss2", "type": "SoftmaxWithLoss", "bottom": ["s2", "label"], "top": ["loss2", "prob"],
+                 "loss_weight": [0.5, 0]},
+                {"name": "scaled", "type": "Power", "bottom": "prob", "top": "p2", "scale": 3},
+                {"name": "flat", "type": "Flatten", "bottom": "h", "top": "out"}""", Phase.TRAIN, 0);
+    }
+
     /** The TEST phase: Dropout passes its input on, BatchNorm uses the running statistics. */
     @Test
     void theTestPhaseMatchesTheCpu() {
