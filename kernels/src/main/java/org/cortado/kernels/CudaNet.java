@@ -41,6 +41,7 @@ import org.cortado.engine.layers.Reshape;
 import org.cortado.engine.layers.Scale;
 import org.cortado.engine.layers.SigmoidCrossEntropyLoss;
 import org.cortado.engine.layers.Sigmoid;
+import org.cortado.engine.layers.Silence;
 import org.cortado.engine.layers.Slice;
 import org.cortado.engine.layers.Softmax;
 import org.cortado.engine.layers.SoftmaxWithLoss;
@@ -80,7 +81,7 @@ public final class CudaNet implements AutoCloseable {
             "Sigmoid", "TanH", "ELU", "PReLU", "LRN", "BatchNorm", "Scale", "Dropout", "Eltwise", "Concat", "Slice", "Flatten", "Reshape",
             "SoftmaxWithLoss", "Split", "Deconvolution", "Crop", "Softmax", "EuclideanLoss",
             "AbsVal", "Power", "Exp", "Log", "BNLL", "Clip", "Threshold", "Swish", "Bias", "MVN",
-            "SigmoidCrossEntropyLoss", "Reduction", "Tile");
+            "SigmoidCrossEntropyLoss", "Reduction", "Tile", "Silence");
 
     private final CudaDevice device;
     private final CudaOps ops;
@@ -628,6 +629,7 @@ public final class CudaNet implements AutoCloseable {
                 case Clip a -> neuronForward(a, bottom.get(0), top.get(0));
                 case Threshold a -> neuronForward(a, bottom.get(0), top.get(0));
                 case Swish a -> neuronForward(a, bottom.get(0), top.get(0));
+                case Silence s -> { }
                 case Reduction r -> {
                     Blob b = bottom.get(0);
                     int a = r.axisOf(b);
@@ -848,6 +850,13 @@ public final class CudaNet implements AutoCloseable {
                         Blob b = bottom.get(0);
                         ops.fill(b.count(), 0f, dx(b));
                         ops.crop(b.shape(), top.get(0).shape(), c.offsets(), dx(b), dx(top.get(0)), true);
+                    }
+                }
+                case Silence s -> {
+                    for (int i = 0; i < bottom.size(); i++) {
+                        if (propagates(l, i)) {
+                            ops.fill(bottom.get(i).count(), 0f, dx(bottom.get(i)));
+                        }
                     }
                 }
                 case Reduction r -> {

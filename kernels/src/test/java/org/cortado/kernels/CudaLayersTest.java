@@ -317,8 +317,8 @@ class CudaLayersTest {
 
     /**
      * Layers without CUDA kernels, run on the host among GPU layers: STOCHASTIC pooling (the CPU's draws
-     * for pass 2), Embed (a learned param on the host, its gradient added to the GPU's), ArgMax into
-     * Silence, and HingeLoss, a host loss, weighted beside the softmax loss and a weighted
+     * for pass 2), Embed (a learned param on the host, its gradient added to the GPU's), ArgMax (into a
+     * Silence on the GPU), and HingeLoss, a host loss, weighted beside the softmax loss and a weighted
      * SigmoidCrossEntropyLoss on the GPU (its target a computed blob without a gradient). A ReLU in place
      * follows the pooling, and GPU layers (Reshape, Tile, Reduction) follow the ReLU, so only the host's
      * copies carry what each host layer reads.
@@ -326,8 +326,7 @@ class CudaLayersTest {
     @Test
     void layersWithoutKernelsRunOnTheHostAndMatchTheCpu() {
         Net net = build(HOST_LAYERS, Phase.TRAIN);
-        assertEquals(List.of("'pool' (Pooling, STOCHASTIC)", "'embed' (Embed)", "'argmax' (ArgMax)", "'silence' (Silence)",
-                "'hinge' (HingeLoss)"),
+        assertEquals(List.of("'pool' (Pooling, STOCHASTIC)", "'embed' (Embed)", "'argmax' (ArgMax)", "'hinge' (HingeLoss)"),
                 CudaNet.onHost(net, 0, net.layers().size()));
         matchesTheCpu(HOST_LAYERS, Phase.TRAIN, 2);
     }
@@ -335,7 +334,8 @@ class CudaLayersTest {
     /**
      * Loss weights beyond the loss layers: on an InnerProduct's top that a ReLU then changes in place (the
      * loss is the top's sum after the ReLU, as the CPU sums after the forward), and a second
-     * SoftmaxWithLoss whose probabilities are a second top, read by a layer after it.
+     * SoftmaxWithLoss whose probabilities are a second top, read by a layer after it; its scores also go
+     * into a Silence (the gradient of that branch is 0).
      */
     @Test
     void lossWeightsOnAnyTopAndSoftmaxProbabilitiesMatchTheCpu() {
@@ -346,6 +346,7 @@ class CudaLayersTest {
                 {"name": "loss2", "type": "SoftmaxWithLoss", "bottom": ["s2", "label"], "top": ["loss2", "prob"],
                  "loss_weight": [0.5, 0]},
                 {"name": "scaled", "type": "Power", "bottom": "prob", "top": "p2", "scale": 3},
+                {"name": "mute", "type": "Silence", "bottom": "s2"},
                 {"name": "flat", "type": "Flatten", "bottom": "h", "top": "out"}""", Phase.TRAIN, 0);
     }
 
