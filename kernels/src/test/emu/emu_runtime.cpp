@@ -2,7 +2,9 @@
 // Java side (EmulatedDriver, kernels tests) calls the extern "C" functions at the end through the FFM API.
 //
 // A launch runs its blocks one after the other on the calling thread; a block's threads are fibers
-// (ucontext), each run until it finishes or waits at a barrier. When every live thread of a warp waits
+// (ucontext), each run until it finishes or waits at a barrier. emu_set_reverse(1) runs the blocks, and
+// the threads between two barriers, last first: a kernel whose result depends on that order (a missing
+// barrier, one block reading what another writes) then computes something else, and its test fails. When every live thread of a warp waits
 // at a warp barrier (__syncwarp, a shuffle) the warp goes on; when every live thread of the block waits
 // at __syncthreads the block goes on; anything else is a deadlock, and the launch fails saying so.
 // Device memory is malloc'd with guard bytes on both sides, filled with 0xff (NaN as floats) when
@@ -37,6 +39,8 @@ std::map<std::string, Entry>& registry() {
 }
 
 enum State { READY, AT_BLOCK, AT_WARP, DONE };
+
+bool reverse = false;  // the order of blocks, and of threads between barriers (emu_set_reverse)
 constexpr size_t STACK = 256 * 1024;
 
 struct Fiber {
@@ -98,7 +102,8 @@ std::string run_block(Launch& l) {
     f.state = READY;
   }
   while (true) {
-    for (int i = 0; i < n; i++) {
+    for (int k = 0; k < n; k++) {
+      const int i = reverse ? n - 1 - k : k;
       if (l.fibers[i].state != READY) continue;
       l.current = i;
       threadIdx = {(unsigned)i, 0, 0};
@@ -165,6 +170,9 @@ const char* emu_signature(const char* name) {
 }
 
 int emu_kernel_count() { return (int)registry().size(); }
+
+// Runs blocks, and the threads between two barriers, last first (1) or first first (0, the default).
+void emu_set_reverse(int on) { reverse = on != 0; }
 
 // Device memory: `bytes` with guards around them, every byte 0xff.
 void* emu_alloc(size_t bytes) {
@@ -233,7 +241,8 @@ int emu_launch(const char* name, int gx, int gy, int gz, int block, int nargs, c
   for (int z = 0; z < gz && problem.empty(); z++) {
     for (int y = 0; y < gy && problem.empty(); y++) {
       for (int x = 0; x < gx && problem.empty(); x++) {
-        blockIdx = {(unsigned)x, (unsigned)y, (unsigned)z};
+        blockIdx = reverse ? uint3{(unsigned)(gx - 1 - x), (unsigned)(gy - 1 - y), (unsigned)(gz - 1 - z)}
+                           : uint3{(unsigned)x, (unsigned)y, (unsigned)z};
         problem = run_block(l);
       }
     }

@@ -35,3 +35,11 @@ extern "C" __global__ void selftest_divergent_barrier(float* __restrict__ y) {
 extern "C" __global__ void selftest_arguments(long a, int b, float c, double d, float* __restrict__ y) {
   if (threadIdx.x == 0 && blockIdx.x == 0) y[0] = (float)(a + b + c + d);
 }
+
+// Thread 0 puts v into shared memory and every thread copies it out, with no barrier in between: right only
+// when thread 0 happens to run first, as it does in the emulation's usual order and not in the reverse one.
+extern "C" __global__ void selftest_unsynced_broadcast(float v, float* __restrict__ y) {
+  __shared__ float s;
+  if (threadIdx.x == 0) s = v;
+  y[threadIdx.x] = s;
+}

@@ -28,10 +28,16 @@ final class EmulatedDriver implements Driver {
     private static final Path SOURCES = MODULE.resolve("src/test/emu");
     private static final Path LIBRARY = MODULE.resolve("target/emu/libcortado_emu.so");
     private static final Linker LINKER = Linker.nativeLinker();
+    /**
+     * The system property that makes every launch run its blocks, and its threads between barriers, last
+     * first: a kernel whose result depends on that order fails its test (a second test run sets it).
+     */
+    static final String REVERSE = "cortado.emu.reverse";
     private static MethodHandle alloc;
     private static MethodHandle free;
     private static MethodHandle launch;
     private static MethodHandle signature;
+    private static MethodHandle setReverse;
     private static final String PROBLEM = build(); // after the fields it sets
 
     private final long capacity;
@@ -81,9 +87,24 @@ final class EmulatedDriver implements Driver {
                             ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
             signature = LINKER.downcallHandle(lib.find("emu_signature").orElseThrow(),
                     FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS));
+            setReverse = LINKER.downcallHandle(lib.find("emu_set_reverse").orElseThrow(),
+                    FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT));
+            if (Boolean.getBoolean(REVERSE)) {
+                reverse(true);
+                System.err.println("the CPU emulation runs blocks, and threads between barriers, last first (" + REVERSE + ")");
+            }
             return null;
-        } catch (Exception | LinkageError e) {
+        } catch (Throwable e) {
             return e.toString();
+        }
+    }
+
+    /** Every launch from now on runs its blocks, and its threads between barriers, last first ({@code on}) or first first. */
+    static void reverse(boolean on) {
+        try {
+            setReverse.invokeExact(on ? 1 : 0);
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
         }
     }
 

@@ -63,6 +63,32 @@ class EmulatedDriverTest {
         assertArrayEquals(want, got, 1e-4f);
     }
 
+    /**
+     * A missing barrier that the usual order hides (thread 0 runs first, so the others read what it
+     * wrote) shows in the reverse order, which the second run of the kernels' tests uses: there the
+     * other threads read what the previous launch left.
+     */
+    @Test
+    void theReverseOrderExposesAMissingBarrierThatTheUsualOrderHides() {
+        float[][] got = device.call(() -> {
+            try (DeviceArray y = device.floats(64).poison()) {
+                EmulatedDriver.reverse(false);
+                device.launch("selftest_unsynced_broadcast", 1, 1, 1, 64, 5f, y.base());
+                float[] usual = y.download();
+                EmulatedDriver.reverse(true);
+                device.launch("selftest_unsynced_broadcast", 1, 1, 1, 64, 7f, y.base());
+                return new float[][] {usual, y.download()};
+            } finally {
+                EmulatedDriver.reverse(Boolean.getBoolean(EmulatedDriver.REVERSE));
+            }
+        });
+        float[] fives = new float[64];
+        java.util.Arrays.fill(fives, 5f);
+        assertArrayEquals(fives, got[0]);
+        assertEquals(7f, got[1][0]);
+        assertEquals(5f, got[1][63], "thread 63 ran before thread 0 wrote");
+    }
+
     @Test
     void sharedMemoryIsSharedByTheBlockAcrossItsBarrier() {
         int n = 300;
