@@ -1,6 +1,7 @@
 // Element-wise combinations and strided copies. CPU ops: org.cortado.engine.layers.Eltwise (SUM, PROD, MAX
 // with Caffe's tie-breaking), Dropout (y = x * mask, the mask drawn on the host from the layer's own
-// stream), Concat and Slice (rows of a (outer, inner) view copied between blobs), Crop (a window copied).
+// stream), Concat and Slice (rows of a (outer, inner) view copied between blobs), Crop (a window copied),
+// Embed (rows of the weights gathered by index, and their gradients added back in the CPU's order).
 #include "common.cuh"
 
 // out = a * b, element by element (out may be a or b)
@@ -79,6 +80,38 @@ extern "C" __global__ void crop_copy(long n, int d1, int d2, int d3, int d4, int
       x[at] = y[i];
     } else {
       y[i] = x[at];
+    }
+  }
+}
+
+// The Embed layer's forward, one thread per output element: row n of y (m rows of K) is row index[n] of w
+// (dim rows of K), plus b when there is one. An index that is not an integer in [0, dim) leaves its row 0
+// and is reported in bad (its position + 1; the first any thread saw).
+extern "C" __global__ void embed_forward(long m, int K, int dim, const float* __restrict__ index,
+                                         const float* __restrict__ w, const float* __restrict__ b,
+                                         float* __restrict__ y, int* __restrict__ bad) {
+  CORTADO_LOOP(k, m * K) {
+    long n = k / K;
+    int j = (int)(k % K);
+    float v = index[n];
+    if (!(v >= 0.f && v < (float)dim && floorf(v) == v)) {
+      if (j == 0) atomicCAS(bad, 0, (int)n + 1);
+      y[k] = 0.f;
+      continue;
+    }
+    float x = w[(long)v * K + j];
+    y[k] = b == nullptr ? x : __fadd_rn(x, b[j]);
+  }
+}
+
+// Its weight gradient, one thread per column j: dw[index[n]][j] += dy[n][j] for n = 0, 1, ... in order,
+// the CPU's order, so the sums round alike (no atomics). The forward has checked the indices.
+extern "C" __global__ void embed_backward(long m, int K, const float* __restrict__ index, const float* __restrict__ dy,
+                                          float* __restrict__ dw) {
+  CORTADO_LOOP(j, K) {
+    for (long n = 0; n < m; n++) {
+      long r = (long)index[n];
+      dw[r * K + j] += dy[n * K + j];
     }
   }
 }

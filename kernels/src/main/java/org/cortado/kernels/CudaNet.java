@@ -20,6 +20,7 @@ import org.cortado.engine.layers.Swish;
 import org.cortado.engine.layers.Threshold;
 import org.cortado.engine.layers.BatchNorm;
 import org.cortado.engine.layers.ELU;
+import org.cortado.engine.layers.Embed;
 import org.cortado.engine.layers.EuclideanLoss;
 import org.cortado.engine.layers.LRN;
 import org.cortado.engine.layers.MVN;
@@ -60,10 +61,10 @@ import org.cortado.engine.tensor.Blob;
  * (so the GPU drops exactly what the CPU would) and goes up, and the layers that run on the host.
  *
  * <p>A layer without CUDA kernels ({@link #onHost}: the losses other than SoftmaxWithLoss,
- * SigmoidCrossEntropyLoss and EuclideanLoss, Embed, ArgMax, STOCHASTIC pooling, ...) runs as Caffe runs a layer without a GPU
+ * SigmoidCrossEntropyLoss and EuclideanLoss, ArgMax, STOCHASTIC pooling, ...) runs as Caffe runs a layer without a GPU
  * implementation: its blobs come down into their host arrays, the engine's own layer runs on them, and
- * what it wrote goes up again (the tops after its forward; the bottoms' and params' gradients after its
- * backward). Accuracy, a metric with small inputs, always runs so. The result is the CPU's, at the cost
+ * what it wrote goes up again (the tops and params after its forward; the bottoms' and params' gradients
+ * after its backward). Accuracy, a metric with small inputs, always runs so. The result is the CPU's, at the cost
  * of those copies.
  *
  * <p>The net is built on the CPU as usual (same config, same seed, so the same initial weights) and its
@@ -81,7 +82,7 @@ public final class CudaNet implements AutoCloseable {
             "Sigmoid", "TanH", "ELU", "PReLU", "LRN", "BatchNorm", "Scale", "Dropout", "Eltwise", "Concat", "Slice", "Flatten", "Reshape",
             "SoftmaxWithLoss", "Split", "Deconvolution", "Crop", "Softmax", "EuclideanLoss",
             "AbsVal", "Power", "Exp", "Log", "BNLL", "Clip", "Threshold", "Swish", "Bias", "MVN",
-            "SigmoidCrossEntropyLoss", "Reduction", "Tile", "Silence");
+            "SigmoidCrossEntropyLoss", "Reduction", "Tile", "Silence", "Embed");
 
     private final CudaDevice device;
     private final CudaOps ops;
@@ -102,6 +103,7 @@ public final class CudaNet implements AutoCloseable {
     private final Map<Layer, Long> lossValid = new IdentityHashMap<>(); // positions counted in the last forward
     /** Per layer of the range: whether it runs on the host (see {@link #onHost}); set for the current shapes. */
     private final boolean[] host;
+    private final Set<String> hostTypes; // types run on the host although they have kernels (tests)
     private long iter;
     private boolean profiling;
     private long[] forwardNanos;
@@ -146,7 +148,7 @@ public final class CudaNet implements AutoCloseable {
 
     /** The whole of {@code net} on {@code device}, its params uploaded from the net's blobs. */
     public static CudaNet open(CudaDevice device, Net net, CudaOps.Precision precision) {
-        return new CudaNet(device, net, 0, net.layers().size(), null, precision);
+        return new CudaNet(device, net, 0, net.layers().size(), null, precision, Set.of());
     }
 
     /**
@@ -156,16 +158,26 @@ public final class CudaNet implements AutoCloseable {
      * size, so a run that does not fit fails now, saying how much it needed.
      */
     public static CudaNet open(CudaDevice device, Net net, int from, int to, CudaNet sharing, CudaOps.Precision precision) {
-        return new CudaNet(device, net, from, to, sharing, precision);
+        return new CudaNet(device, net, from, to, sharing, precision, Set.of());
     }
 
-    private CudaNet(CudaDevice device, Net net, int from, int to, CudaNet sharing, CudaOps.Precision precision) {
+    /**
+     * Tests: the whole of {@code net}, with the layers of {@code hostTypes} run on the host although they
+     * have kernels (so that the host path is tested on layers with params, in place, ...).
+     */
+    static CudaNet openWithHostTypes(CudaDevice device, Net net, CudaOps.Precision precision, Set<String> hostTypes) {
+        return new CudaNet(device, net, 0, net.layers().size(), null, precision, hostTypes);
+    }
+
+    private CudaNet(CudaDevice device, Net net, int from, int to, CudaNet sharing, CudaOps.Precision precision,
+                    Set<String> hostTypes) {
         java.util.Objects.checkFromToIndex(from, to, net.layers().size());
         this.device = device;
         this.net = net;
         this.from = from;
         this.to = to;
         this.precision = precision;
+        this.hostTypes = hostTypes;
         this.host = new boolean[to - from];
         for (int l = from; l < to; l++) {
             layerParams.addAll(net.layers().get(l).params());
@@ -221,7 +233,8 @@ public final class CudaNet implements AutoCloseable {
             }
         }
         for (int l = from; l < to; l++) {
-            host[l - from] = net.layers().get(l) instanceof Accuracy || hostReason(net, l).isPresent();
+            Layer layer = net.layers().get(l);
+            host[l - from] = layer instanceof Accuracy || hostTypes.contains(layer.type()) || hostReason(net, l).isPresent();
             scratch(l);
         }
     }
@@ -342,6 +355,7 @@ public final class CudaNet implements AutoCloseable {
             }
             case LRN n -> scratch(n, "scale", in, DeviceArray.Type.FLOAT);
             case MVN m -> scratch(m, "invStd", 2L * m.rows(), DeviceArray.Type.FLOAT); // a double per row
+            case Embed e -> scratch(e, "bad", 1, DeviceArray.Type.INT);
             case PReLU p when net.topsOf(l).get(0) == net.bottomsOf(l).get(0) ->
                     scratch(p, "x", in, DeviceArray.Type.FLOAT); // in place: the input, for the gradients
             case Eltwise e when e.op() == Eltwise.Op.MAX -> scratch(e, "argmax", in, DeviceArray.Type.INT);
@@ -630,6 +644,17 @@ public final class CudaNet implements AutoCloseable {
                 case Threshold a -> neuronForward(a, bottom.get(0), top.get(0));
                 case Swish a -> neuronForward(a, bottom.get(0), top.get(0));
                 case Silence s -> { }
+                case Embed e -> {
+                    Blob b = bottom.get(0);
+                    long bad = ops.embedForward(b.count(), e.numOutput(), e.inputDim(), x(b), x(e.params().get(0)),
+                            e.biasTerm() ? x(e.params().get(1)) : null, x(top.get(0)), scratch(e, "bad"));
+                    if (bad >= 0) { // the layer itself says what is wrong with which index, as on the CPU
+                        x(b).download(b.x(), 0, b.count(), 0);
+                        e.forward(bottom, top);
+                        throw new IllegalStateException("layer '" + e.name() + "': the GPU found a bad index at position "
+                                + bad + " that the layer accepts");
+                    }
+                }
                 case Reduction r -> {
                     Blob b = bottom.get(0);
                     int a = r.axisOf(b);
@@ -852,6 +877,13 @@ public final class CudaNet implements AutoCloseable {
                         ops.crop(b.shape(), top.get(0).shape(), c.offsets(), dx(b), dx(top.get(0)), true);
                     }
                 }
+                case Embed e -> {
+                    Blob b = bottom.get(0);
+                    ops.embedBackward(b.count(), e.numOutput(), x(b), dx(top.get(0)), dx(e.params().get(0)));
+                    if (e.biasTerm()) {
+                        ops.channelSum(b.count(), e.numOutput(), 1, dx(top.get(0)), 1f, dx(e.params().get(1)));
+                    }
+                }
                 case Silence s -> {
                     for (int i = 0; i < bottom.size(); i++) {
                         if (propagates(l, i)) {
@@ -933,7 +965,10 @@ public final class CudaNet implements AutoCloseable {
 
     // ---- the layers that run on the host ----
 
-    /** A layer without kernels: its bottoms and params come down, the engine's layer runs, its tops go up. */
+    /**
+     * A layer without kernels: its bottoms and params come down, the engine's layer runs, its tops go up,
+     * and its params too (a forward may write them, as BatchNorm's running statistics).
+     */
     private void hostForward(Layer layer, List<Blob> bottom, List<Blob> top) {
         for (Blob b : bottom) {
             x(b).download(b.x(), 0, b.count(), 0);
@@ -944,6 +979,9 @@ public final class CudaNet implements AutoCloseable {
         layer.forward(bottom, top);
         for (Blob t : top) {
             x(t).upload(t.x(), 0, t.count(), 0);
+        }
+        for (Blob p : layer.params()) {
+            x(p).upload(p.x(), 0, p.count(), 0);
         }
     }
 

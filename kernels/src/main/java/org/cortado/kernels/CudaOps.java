@@ -633,6 +633,34 @@ public final class CudaOps {
     }
 
     /**
+     * The Embed layer's forward: row {@code n} of {@code y} ({@code m} rows of {@code k}) is row
+     * {@code index[n]} of {@code w} ({@code dim} rows of {@code k}), plus {@code b} when not null. Returns
+     * the first position whose index is not an integer in {@code [0, dim)} (its row is 0), or -1; waits for
+     * the GPU. {@code bad} is one int of scratch.
+     */
+    public long embedForward(long m, int k, int dim, DeviceArray index, DeviceArray w, DeviceArray b, DeviceArray y,
+                             DeviceArray bad) {
+        sameDevice(device, index, w, b, y, bad);
+        KernelArgs.holds("embed", "index", index.length(), m);
+        KernelArgs.holds("embed", "weights", w.length(), (long) dim * k);
+        KernelArgs.holds("embed", "y", y.length(), m * k);
+        if (b != null) {
+            KernelArgs.holds("embed", "bias", b.length(), k);
+        }
+        bad.upload(new int[] {0});
+        loop("embed_forward", m * k, m, k, dim, index.base(), w.base(), ptr(b), y.base(), bad.base());
+        return bad.downloadInts()[0] - 1L;
+    }
+
+    /** Its weight gradient: {@code dw[index[n]] += dy[n]} for every {@code n}, in order. */
+    public void embedBackward(long m, int k, DeviceArray index, DeviceArray dy, DeviceArray dw) {
+        sameDevice(device, index, dy, dw);
+        KernelArgs.holds("embed backward", "index", index.length(), m);
+        KernelArgs.holds("embed backward", "dy", dy.length(), m * k);
+        loop("embed_backward", k, m, k, index.base(), dy.base(), dw.base());
+    }
+
+    /**
      * The Reduction layer's forward on {@code (outer, inner)}: each row reduced by {@code op} (the ordinal
      * of {@link org.cortado.engine.layers.Reduction.Op}: SUM, ASUM, SUMSQ, MEAN) and scaled by {@code coeff}.
      */

@@ -71,6 +71,16 @@ class CudaLayersTest {
     }
 
     private static void matchesTheCpu(String layers, Phase phase, long pass) {
+        matchesTheCpu(layers, phase, pass, java.util.Set.of(), 1);
+    }
+
+    /**
+     * With the layers of {@code hostTypes} run on the host although they have kernels, and
+     * {@code backwards} backward passes after the forward: the params' gradients are cleared after the
+     * first (as after an update), and add up over the others.
+     */
+    private static void matchesTheCpu(String layers, Phase phase, long pass, java.util.Set<String> hostTypes,
+                                      int backwards) {
         Gpu.assumeOpen(device);
         Net cpu = build(layers, phase);
         Net onGpu = build(layers, phase);
@@ -87,16 +97,22 @@ class CudaLayersTest {
         boolean train = phase == Phase.TRAIN;
         cpu.beginPass(pass);
         double cpuLoss = cpu.forward();
-        if (train) {
+        for (int k = 0; train && k < backwards; k++) {
             cpu.backward();
+            if (k == 0 && backwards > 1) {
+                cpu.params().forEach(p -> p.blob().zeroDiff());
+            }
         }
         onGpu.beginPass(pass);
-        try (CudaNet gpu = CudaNet.open(device, onGpu, CudaOps.Precision.F32)) {
+        try (CudaNet gpu = CudaNet.openWithHostTypes(device, onGpu, CudaOps.Precision.F32, hostTypes)) {
             gpu.upload("data", false, data, data.length);
             gpu.upload("label", false, label, label.length);
             double gpuLoss = gpu.forward();
-            if (train) {
+            for (int k = 0; train && k < backwards; k++) {
                 gpu.backward(1);
+                if (k == 0 && backwards > 1) {
+                    gpu.zeroParamGradients();
+                }
             }
             assertEquals(cpuLoss, gpuLoss, TOL * Math.max(1, Math.abs(cpuLoss)), "loss");
             for (int l = 0; l < cpu.layers().size(); l++) {
@@ -317,8 +333,7 @@ class CudaLayersTest {
 
     /**
      * Layers without CUDA kernels, run on the host among GPU layers: STOCHASTIC pooling (the CPU's draws
-     * for pass 2), Embed (a learned param on the host, its gradient added to the GPU's), ArgMax (into a
-     * Silence on the GPU), and HingeLoss, a host loss, weighted beside the softmax loss and a weighted
+     * for pass 2), ArgMax (into a Silence on the GPU), and HingeLoss, a host loss, weighted beside the softmax loss and a weighted
      * SigmoidCrossEntropyLoss on the GPU (its target a computed blob without a gradient). A ReLU in place
      * follows the pooling, and GPU layers (Reshape, Tile, Reduction) follow the ReLU, so only the host's
      * copies carry what each host layer reads.
@@ -326,7 +341,7 @@ class CudaLayersTest {
     @Test
     void layersWithoutKernelsRunOnTheHostAndMatchTheCpu() {
         Net net = build(HOST_LAYERS, Phase.TRAIN);
-        assertEquals(List.of("'pool' (Pooling, STOCHASTIC)", "'embed' (Embed)", "'argmax' (ArgMax)", "'hinge' (HingeLoss)"),
+        assertEquals(List.of("'pool' (Pooling, STOCHASTIC)", "'argmax' (ArgMax)", "'hinge' (HingeLoss)"),
                 CudaNet.onHost(net, 0, net.layers().size()));
         matchesTheCpu(HOST_LAYERS, Phase.TRAIN, 2);
     }
@@ -348,6 +363,26 @@ class CudaLayersTest {
                 {"name": "scaled", "type": "Power", "bottom": "prob", "top": "p2", "scale": 3},
                 {"name": "mute", "type": "Silence", "bottom": "s2"},
                 {"name": "flat", "type": "Flatten", "bottom": "h", "top": "out"}""", Phase.TRAIN, 0);
+    }
+
+    /**
+     * The host path on layers that have kernels, forced onto the host among GPU layers: a convolution and
+     * an InnerProduct (params on the host, their gradients added to the GPU's), a BatchNorm (its running
+     * statistics, params the layer writes in its forward), a PReLU in place and an Embed with a bias;
+     * three backward passes, the gradients cleared after the first.
+     */
+    @Test
+    void theHostPathRunsLayersWithParamsAndInPlaceAsTheCpu() {
+        matchesTheCpu("""
+                {"name": "conv", "type": "Convolution", "bottom": "data", "top": "c", "num_output": 4, "kernel_size": 3,
+                 "weight_filler": {"type": "xavier"}},
+                {"name": "bn", "type": "BatchNorm", "bottom": "c", "top": "n"},
+                {"name": "prelu", "type": "PReLU", "bottom": "n", "top": "n"},
+                {"name": "fc", "type": "InnerProduct", "bottom": "n", "top": "h", "num_output": 12},
+                {"name": "embed", "type": "Embed", "bottom": "label", "top": "e", "input_dim": 5, "num_output": 12,
+                 "weight_filler": {"type": "gaussian", "std": 0.5}, "bias_filler": {"type": "gaussian"}},
+                {"name": "sum", "type": "Eltwise", "bottom": ["h", "e"], "top": "out"}""", Phase.TRAIN, 0,
+                java.util.Set.of("Convolution", "BatchNorm", "PReLU", "InnerProduct", "Embed"), 3);
     }
 
     /** The TEST phase: Dropout passes its input on, BatchNorm uses the running statistics. */

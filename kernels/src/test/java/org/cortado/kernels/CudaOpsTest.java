@@ -554,6 +554,50 @@ class CudaOpsTest {
     }
 
     /**
+     * Embed with a bias: 30 indices into 7 rows (so rows repeat and their gradients add up, onto a gradient
+     * already there) against the layer; then an index that is not an integer is found, by position.
+     */
+    @Test
+    void embedMatchesTheLayer() {
+        int m = 30, k = 9, dim = 7;
+        Net net = net("[{\"dim\": [5, 6]}]", "[\"x\"]", "{\"name\": \"e\", \"type\": \"Embed\", \"bottom\": \"x\", "
+                + "\"top\": \"y\", \"input_dim\": 7, \"num_output\": 9, \"weight_filler\": {\"type\": \"gaussian\"}, "
+                + "\"bias_filler\": {\"type\": \"gaussian\"}}");
+        Layer embed = net.layers().get(1);
+        float[] index = new float[m];
+        for (int i = 0; i < m; i++) {
+            index[i] = (i * 5) % dim;
+        }
+        float[] w = embed.params().get(0).x().clone(), b = embed.params().get(1).x().clone();
+        float[] dw0 = random(dim * k), db0 = random(k), dy = random(m * k);
+        System.arraycopy(index, 0, net.blob("x").x(), 0, m);
+        System.arraycopy(dw0, 0, embed.params().get(0).dx(), 0, dim * k);
+        System.arraycopy(db0, 0, embed.params().get(1).dx(), 0, k);
+        net.forward();
+        System.arraycopy(dy, 0, net.blob("y").dx(), 0, m * k);
+        embed.backward(net.topsOf(1), new boolean[] {false}, net.bottomsOf(1));
+        Object[] got = gpu(() -> {
+            try (DeviceArray dI = device.upload(index); DeviceArray dW = device.upload(w); DeviceArray dB = device.upload(b);
+                 DeviceArray y = device.floats((long) m * k).poison(); DeviceArray dDy = device.upload(dy);
+                 DeviceArray dDw = device.upload(dw0); DeviceArray dDb = device.upload(db0); DeviceArray bad = device.ints(1)) {
+                long none = ops.embedForward(m, k, dim, dI, dW, dB, y, bad);
+                ops.embedBackward(m, k, dI, dDy, dDw);
+                ops.channelSum(m, k, 1, dDy, 1f, dDb);
+                float[] out = y.download();
+                index[17] = 2.5f;
+                dI.upload(index);
+                long badAt = ops.embedForward(m, k, dim, dI, dW, dB, y, bad);
+                return new Object[] {none, out, dDw.download(), dDb.download(), badAt};
+            }
+        });
+        assertEquals(-1L, got[0]);
+        assertClose("embed y", net.blob("y").x(), (float[]) got[1], 0f);
+        assertClose("embed dw", embed.params().get(0).diff().toArray(), (float[]) got[2], 0f);
+        assertClose("embed db", embed.params().get(1).diff().toArray(), (float[]) got[3], F32);
+        assertEquals(17L, got[4]);
+    }
+
+    /**
      * Reduction (every op, with a coeff, from axis 1 of a (4, 3, 5, 7) blob, zeros among the inputs for
      * ASUM's signum) and Tile (3 tiles of axis 2), forward and backward against the layers, outputs
      * poisoned.

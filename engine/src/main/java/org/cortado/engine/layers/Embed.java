@@ -37,6 +37,18 @@ public final class Embed extends Layer {
         biasFiller = Filler.parse(j, "bias_filler", Filler.ZERO);
     }
 
+    public int numOutput() {
+        return numOutput;
+    }
+
+    public int inputDim() {
+        return inputDim;
+    }
+
+    public boolean biasTerm() {
+        return biasTerm;
+    }
+
     @Override
     public boolean canPropagateDown(int i) {
         return false;
