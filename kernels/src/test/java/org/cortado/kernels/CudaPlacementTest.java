@@ -97,6 +97,30 @@ class CudaPlacementTest {
         assertEquals("pipeline.device \"auto\": training on GPU 0 (NVIDIA H100 80GB HBM3)", gpu.note());
     }
 
+    /**
+     * What the README says: every shipped config runs wholly on the GPU (Accuracy, a metric, on the host
+     * by design). Read from the configs' layers, without building the big nets.
+     */
+    @Test
+    void everyShippedConfigHasKernelsForEveryLayer() throws java.io.IOException {
+        List<Path> configs;
+        try (var files = java.nio.file.Files.list(Path.of("../conf"))) {
+            configs = files.filter(f -> f.toString().endsWith(".json")).sorted().toList();
+        }
+        assertTrue(configs.size() >= 10, "shipped configs: " + configs);
+        int layers = 0;
+        for (Path conf : configs) {
+            for (Json layer : CortadoConfig.load(conf).net().objects("layers")) {
+                layers++;
+                String type = layer.requireString("type");
+                String where = conf.getFileName() + " layer " + layer.getString("name", "?") + " (" + type + ")";
+                assertTrue(CudaNet.KERNELS.contains(type) || type.equals("Accuracy"), where);
+                assertFalse(type.equals("Pooling") && "STOCHASTIC".equals(layer.getString("pool", "MAX")), where);
+            }
+        }
+        assertTrue(layers > 300, layers + " layers read");
+    }
+
     @Test
     void cpuIsTheCpuWithNothingToSay() {
         CudaPlacement.Decision d = decide("lenet-fashion-mnist.json", Device.CPU, ONE_H100);
