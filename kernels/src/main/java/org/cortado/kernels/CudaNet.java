@@ -61,11 +61,11 @@ import org.cortado.engine.tensor.Blob;
  * (so the GPU drops exactly what the CPU would) and goes up, and the layers that run on the host.
  *
  * <p>A layer without CUDA kernels ({@link #onHost}: the losses other than SoftmaxWithLoss,
- * SigmoidCrossEntropyLoss and EuclideanLoss, ArgMax, STOCHASTIC pooling, ...) runs as Caffe runs a layer without a GPU
- * implementation: its blobs come down into their host arrays, the engine's own layer runs on them, and
- * what it wrote goes up again (the tops and params after its forward; the bottoms' and params' gradients
- * after its backward). Accuracy, a metric with small inputs, always runs so. The result is the CPU's, at the cost
- * of those copies.
+ * SigmoidCrossEntropyLoss and EuclideanLoss, ArgMax, STOCHASTIC pooling, ...) runs as Caffe runs a layer
+ * without a GPU implementation: its blobs come down into their host arrays, the engine's own layer runs
+ * on them, and what it wrote goes up again (the tops and params after its forward; the bottoms' and
+ * params' gradients after its backward). Accuracy, a metric with small inputs, always runs so. The
+ * result is the CPU's, at the cost of those copies.
  *
  * <p>The net is built on the CPU as usual (same config, same seed, so the same initial weights) and its
  * layers' own setup (shapes, geometry, Caffe's semantics) is read from the engine layers, not repeated;
@@ -683,9 +683,7 @@ public final class CudaNet implements AutoCloseable {
                     double normalizer = s.normalization().normalizer((double) s.outer() * s.inner(), sum.valid(),
                             s.outer());
                     float value = (float) (sum.loss() / normalizer);
-                    top.get(0).x()[0] = value;
-                    x(top.get(0)).upload(new float[] {value});
-                    loss += net.lossWeight(l, 0) * value;
+                    loss += lossTop(l, top.get(0), value);
                     lossValid.put(s, sum.valid());
                     if (top.size() > 1) { // the probabilities, as a second top
                         x(top.get(1)).copyFrom(prob, top.get(1).count());
@@ -697,9 +695,7 @@ public final class CudaNet implements AutoCloseable {
                             s.ignoreLabel().isPresent(), s.ignoreLabel().orElse(0), scratch(s, "sig"), scratch(s, "loss"));
                     float value = (float) (sum.loss() / s.normalization().normalizer(scores.count(), sum.valid(),
                             scores.dim(0)));
-                    top.get(0).x()[0] = value;
-                    x(top.get(0)).upload(new float[] {value});
-                    loss += net.lossWeight(l, 0) * value;
+                    loss += lossTop(l, top.get(0), value);
                     lossValid.put(s, sum.valid());
                 }
                 case EuclideanLoss e -> {
@@ -708,9 +704,7 @@ public final class CudaNet implements AutoCloseable {
                     diff.copyFrom(x(a), a.count());
                     ops.axpyUnfused(a.count(), -1f, x(bottom.get(1)), diff); // a - b, rounded as the CPU's
                     float value = (float) (ops.sum(a.count(), diff, 0, true) / a.dim(0) / 2);
-                    top.get(0).x()[0] = value;
-                    x(top.get(0)).upload(new float[] {value});
-                    loss += net.lossWeight(l, 0) * value;
+                    loss += lossTop(l, top.get(0), value);
                 }
                 default -> throw new IllegalStateException("unsupported layer " + layer.type());
             }
@@ -1015,6 +1009,13 @@ public final class CudaNet implements AutoCloseable {
         for (Blob p : layer.params()) {
             dx(p).upload(p.dx(), 0, p.count(), 0);
         }
+    }
+
+    /** A loss layer with kernels puts its value into its top 0, there and on the host; returns it weighted. */
+    private double lossTop(int l, Blob top, float value) {
+        top.x()[0] = value;
+        x(top).upload(new float[] {value});
+        return net.lossWeight(l, 0) * value;
     }
 
     /** A loss layer with kernels: it applies the loss weight of its top 0 itself, forward and backward. */

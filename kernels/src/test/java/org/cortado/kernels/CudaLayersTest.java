@@ -1,8 +1,11 @@
 package org.cortado.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
+import java.util.Set;
 import java.util.SplittableRandom;
 import org.cortado.engine.config.Json;
 import org.cortado.engine.layers.BatchNorm;
@@ -71,7 +74,7 @@ class CudaLayersTest {
     }
 
     private static void matchesTheCpu(String layers, Phase phase, long pass) {
-        matchesTheCpu(layers, phase, pass, java.util.Set.of(), 1);
+        matchesTheCpu(layers, phase, pass, Set.of(), 1);
     }
 
     /**
@@ -79,7 +82,7 @@ class CudaLayersTest {
      * {@code backwards} backward passes after the forward: the params' gradients are cleared after the
      * first (as after an update), and add up over the others.
      */
-    private static void matchesTheCpu(String layers, Phase phase, long pass, java.util.Set<String> hostTypes,
+    private static void matchesTheCpu(String layers, Phase phase, long pass, Set<String> hostTypes,
                                       int backwards) {
         Gpu.assumeOpen(device);
         Net cpu = build(layers, phase);
@@ -382,7 +385,28 @@ class CudaLayersTest {
                 {"name": "embed", "type": "Embed", "bottom": "label", "top": "e", "input_dim": 5, "num_output": 12,
                  "weight_filler": {"type": "gaussian", "std": 0.5}, "bias_filler": {"type": "gaussian"}},
                 {"name": "sum", "type": "Eltwise", "bottom": ["h", "e"], "top": "out"}""", Phase.TRAIN, 0,
-                java.util.Set.of("Convolution", "BatchNorm", "PReLU", "InnerProduct", "Embed"), 3);
+                Set.of("Convolution", "BatchNorm", "PReLU", "InnerProduct", "Embed"), 3);
+    }
+
+    /** An Embed index that is not an integer in range stops the GPU's forward with the CPU's message. */
+    @Test
+    void aBadEmbedIndexIsTheLayersErrorOnTheGpuToo() {
+        Gpu.assumeOpen(device);
+        String layers = """
+                {"name": "embed", "type": "Embed", "bottom": "label", "top": "e", "input_dim": 5, "num_output": 6},
+                {"name": "flat", "type": "Flatten", "bottom": "data", "top": "out"}""";
+        float[] label = {0, 3, 2.5f, 7};
+        Net cpu = build(layers, Phase.TRAIN);
+        System.arraycopy(label, 0, cpu.blob("label").x(), 0, label.length);
+        RuntimeException want = assertThrows(RuntimeException.class, cpu::forward);
+        Net onGpu = build(layers, Phase.TRAIN);
+        try (CudaNet gpu = CudaNet.open(device, onGpu, CudaOps.Precision.F32)) {
+            gpu.upload("label", false, label, label.length);
+            RuntimeException got = assertThrows(RuntimeException.class, gpu::forward);
+            assertEquals(want.getMessage(), got.getMessage());
+            assertEquals(want.getClass(), got.getClass());
+        }
+        assertTrue(want.getMessage().contains("index 2.5 at position 2"), want.getMessage());
     }
 
     /** The TEST phase: Dropout passes its input on, BatchNorm uses the running statistics. */
