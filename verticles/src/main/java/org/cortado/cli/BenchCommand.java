@@ -55,7 +55,7 @@ final class BenchCommand implements Callable<Integer> {
     boolean dashboard;
 
     @Option(names = "--cluster-transport", description = "the clustered event bus between two JVMs against a raw TCP socket"
-            + " copying the same bytes: --rounds rounds of --iters batches of --mib MiB (CONFIG is not read)")
+            + " copying the same bytes: --warmup-rounds untimed, then --rounds rounds of --iters batches of --mib MiB (CONFIG is not read)")
     boolean clusterTransport;
 
     @Option(names = "--cluster-workers", description = "what a second worker process adds to the input rate of a coordinator that"
@@ -64,6 +64,10 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--seconds", defaultValue = "10", description = "seconds per measured window with --cluster-workers (default: ${DEFAULT-VALUE})")
     int seconds;
+
+    @Option(names = "--warmup-rounds", defaultValue = "3", description = "untimed rounds first with --cluster-transport"
+            + " (default: ${DEFAULT-VALUE})")
+    int warmupRounds;
 
     @Option(names = "--mib", defaultValue = "1", description = "MiB per batch with --cluster-transport (default: ${DEFAULT-VALUE})")
     int mib;
@@ -105,17 +109,18 @@ final class BenchCommand implements Callable<Integer> {
                     "--conv must be onednn or im2col, got '" + conv + "'");
         }
         if (clusterTransport) {
-            if (mib < 1 || rounds < 1) {
-                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--cluster-transport takes --mib >= 1 and --rounds >= 1");
+            if (mib < 1 || rounds < 1 || warmupRounds < 0) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                        "--cluster-transport takes --mib >= 1, --rounds >= 1 and --warmup-rounds >= 0");
             }
             try {
                 PrintWriter out = spec.commandLine().getOut();
-                var r = org.cortado.cluster.TransportBench.run(mib, iters, rounds, out);
+                var r = org.cortado.cluster.TransportBench.run(mib, iters, warmupRounds, rounds, out);
                 out.printf("clustered event bus / raw TCP for %d MiB batches, median over %d rounds: %.2f (best: event bus %.0f MB/s,"
                         + " TCP %.0f MB/s)%n", mib, rounds, r.medianRatio(), r.busMBps(), r.tcpMBps());
                 if (json) {
                     var o = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode().put("mib", mib).put("batches", iters)
-                            .put("rounds", rounds).put("ratio", r.medianRatio()).put("bus_mb_per_sec", r.busMBps())
+                            .put("rounds", rounds).put("warmup_rounds", warmupRounds).put("ratio", r.medianRatio()).put("bus_mb_per_sec", r.busMBps())
                             .put("tcp_mb_per_sec", r.tcpMBps());
                     r.ratios().forEach(o.putArray("per_round")::add);
                     out.println(o);

@@ -32,11 +32,13 @@ public final class Cluster {
     private final ClusterConfig config;
     private final Vertx vertx;
     private final HazelcastClusterManager manager;
+    private final FramedBusTransport transport;
 
-    private Cluster(ClusterConfig config, Vertx vertx, HazelcastClusterManager manager) {
+    private Cluster(ClusterConfig config, Vertx vertx, HazelcastClusterManager manager, FramedBusTransport transport) {
         this.config = config;
         this.vertx = vertx;
         this.manager = manager;
+        this.transport = transport;
     }
 
     /** The Hazelcast config of {@code c}: Vert.x's own (its maps and semaphores), with our network and timeouts. */
@@ -91,9 +93,11 @@ public final class Cluster {
         }));
         HazelcastClusterManager manager = new HazelcastClusterManager(hz);
         try {
-            Vertx vertx = Vertx.builder().with(options).withClusterManager(manager)
+            FramedBusTransport transport = new FramedBusTransport();
+            Vertx vertx = Vertx.builder().with(options).withClusterManager(manager).withTransport(transport)
                     .buildClustered().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-            return new Cluster(c, vertx, manager);
+            transport.eventBusPort(manager.getNodeInfo().port());
+            return new Cluster(c, vertx, manager, transport);
         } catch (java.util.concurrent.ExecutionException e) {
             throw new ConfigException("cluster: cannot join \"" + c.name() + "\" at " + c.members() + " from " + c.host()
                     + ":" + c.port() + ": " + e.getCause().getMessage() + foreign(c));
@@ -136,6 +140,11 @@ public final class Cluster {
 
     public Vertx vertx() {
         return vertx;
+    }
+
+    /** The transport under this member's Vert.x (how many event-bus connections it frames). */
+    FramedBusTransport transport() {
+        return transport;
     }
 
     HazelcastInstance hazelcast() {

@@ -202,11 +202,13 @@ class TrainCliTest {
     @Test
     void benchClusterTransportComparesTheEventBusWithARawSocketBetweenTwoJvms() throws Exception {
         CliTest.Run r = CliTest.cli("bench", config.toString(), "--cluster-transport", "--mib", "1", "--iters", "8", "--rounds", "2",
-                "--json");
+                "--warmup-rounds", "2", "--json");
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("round 2: event bus"), r.out());
+        assertEquals(2, r.out().split("warm-up: event bus", -1).length - 1, r.out());
         JsonNode j = new ObjectMapper().readTree(r.lastLine());
         assertEquals(2, j.path("per_round").size());
+        assertEquals(2, j.path("warmup_rounds").asInt());
         assertTrue(j.path("bus_mb_per_sec").asDouble() > 0 && j.path("tcp_mb_per_sec").asDouble() > 0, r.lastLine());
         double a = j.path("per_round").get(0).asDouble();
         double b = j.path("per_round").get(1).asDouble();
