@@ -213,6 +213,9 @@ class TrainCliTest {
         double a = j.path("per_round").get(0).asDouble();
         double b = j.path("per_round").get(1).asDouble();
         assertEquals(Math.max(a, b), j.path("ratio").asDouble(), 1e-12, "the median (upper, of 2)");
+        CliTest.Run bad = CliTest.cli("bench", config.toString(), "--cluster-transport", "--warmup-rounds", "-1");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("--warmup-rounds >= 0"), bad.err());
     }
 
     @Test
