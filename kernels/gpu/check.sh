@@ -8,10 +8,16 @@
 #   kernels/gpu/check.sh [RESULTS_DIR]
 # With --emulated first (on a build machine, before spending GPU time): steps 1 and 2 from the bundle on
 # the kernels' CPU emulation (g++ needed), which proves the bundle runs them; no benchmarks.
+# With --profile first (on the GPU machine): only the GPU time of one training step of LeNet and of
+# cifar10_quick, kernel by kernel, under Nsight Compute (ncu), beside TrainBench's wall clock; no tests.
 set -uo pipefail
 emulated=0
+profile=0
 if [ "${1:-}" = "--emulated" ]; then
   emulated=1
+  shift
+elif [ "${1:-}" = "--profile" ]; then
+  profile=1
   shift
 fi
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -33,6 +39,22 @@ if [ $emulated = 1 ]; then
 else
   require=1
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$results/gpu.txt"
+fi
+if [ $profile = 1 ]; then
+  for run in "lenet-fashion-mnist 64" "cifar10-quick 100"; do
+    read -r net batch <<<"$run"
+    echo "== one step of $net at batch $batch, GPU time per kernel (ncu)"
+    "$java" "${jvm[@]}" -cp "$cp" org.cortado.kernels.TrainBench "$root/conf/$net.json" "$batch" \
+      | tee "$results/train-$net.json" || status=1
+    launches=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["launches_per_step"])' \
+      "$results/train-$net.json") || { status=1; continue; }
+    ncu --csv --print-units base --clock-control none --metrics gpu__time_duration.sum \
+      --log-file "$results/ncu-$net.csv" "$java" "${jvm[@]}" -cp "$cp" org.cortado.kernels.TrainBench \
+      "$root/conf/$net.json" "$batch" 1 1 >/dev/null 2>&1 || status=1
+    python3 "$root/kernels/gpu/ncu_step.py" "$results/ncu-$net.csv" "$launches" | tee "$results/step-$net.txt" \
+      || status=1
+  done
+  exit $status
 fi
 echo "== kernel tests"
 (cd "$root/kernels" && CORTADO_REQUIRE_GPU=$require "$java" "${jvm[@]}" -jar "$bundle/junit-console.jar" execute \

@@ -202,9 +202,17 @@ public final class CudaDevice implements AutoCloseable {
 
     // ---- launching and timing ----
 
+    private long launches;
+
     void launch(String kernel, int gridX, int gridY, int gridZ, int block, Object... args) {
         onThread();
         driver.launch(kernel, gridX, gridY, gridZ, block, args);
+        launches++;
+    }
+
+    /** How many kernels were launched on this device so far (a benchmark's launches per step). */
+    public long launches() {
+        return call(() -> launches);
     }
 
     /** Waits for every launched kernel; a kernel's fault surfaces here, named. */

@@ -13,8 +13,9 @@ import org.cortado.engine.train.Trainer;
 /**
  * Training throughput on the GPU: a config's net at a batch size, synthetic batches uploaded from the
  * heap every step, the loss read back every step (as a training loop that displays it does), timed
- * over {@code iters} steps after {@code warmup}; the median of {@code rounds} rounds. Prints one JSON
- * object: {@code {"net", "batch", "img_per_s", "ms_per_step"}}. {@code kernels/gpu/torch_train.py}
+ * over {@code iters} steps after 20 warm-up steps; the median of {@code rounds} rounds. Prints one JSON
+ * object: {@code {"net", "batch", "precision", "img_per_s", "ms_per_step", "launches_per_step"}}, and to
+ * stderr the time of each layer over {@code iters} more steps, synchronized after each layer. {@code kernels/gpu/torch_train.py}
  * times the same nets in PyTorch the same way.
  * Usage: {@code TrainBench CONFIG BATCH [ITERS [ROUNDS [f32|tf32]]]}.
  */
@@ -49,11 +50,13 @@ public final class TrainBench {
                 }
                 Arrays.sort(ms);
                 double median = ms[rounds / 2];
+                long launched = device.launches();
                 gpu.profile(true);
                 for (int i = 0; i < iters; i++) {
                     gpu.step(solver, inputs);
                 }
                 gpu.profile(false);
+                long launches = (device.launches() - launched) / iters;
                 StringBuilder layers = new StringBuilder();
                 for (int l = 0; l < net.layers().size(); l++) {
                     double[] t = gpu.layerMillis(l);
@@ -62,8 +65,8 @@ public final class TrainBench {
                 }
                 System.err.println(config.name() + " per layer, ms forward/backward (synchronized): " + layers);
                 System.out.printf(Locale.ROOT, "{\"net\": \"%s\", \"batch\": %d, \"precision\": \"%s\", \"img_per_s\": %.1f, "
-                        + "\"ms_per_step\": %.4f}%n", config.name(), batch, precision.name().toLowerCase(Locale.ROOT),
-                        batch * 1000.0 / median, median);
+                        + "\"ms_per_step\": %.4f, \"launches_per_step\": %d}%n", config.name(), batch,
+                        precision.name().toLowerCase(Locale.ROOT), batch * 1000.0 / median, median, launches);
             }
         }
     }
