@@ -6,6 +6,8 @@
 // steps of 8 through shared memory, double-buffered (the next tile's loads are in flight while the
 // current one is multiplied), 8x8 outputs per thread as two 4x4 quads 64 apart, so the shared-memory
 // reads are float4 and conflict-free. Loads are bounds-checked, so any m, n, k and leading dimension work.
+// gemm_f32m64_{nn,nt,tn,tt}: the same with 64x128 tiles (4x8 outputs per thread, one quad of rows), for
+// m <= 64: a convolution's output channels, a small batch's rows, which 128-row tiles would mostly waste.
 //
 // gemm_tf32_{nn,nt,tn,tt}: the same product on the tensor cores (wmma m16n16k8, inputs rounded to TF32,
 // accumulated in float32); about 1e-3 relative error, as PyTorch's allow_tf32.
@@ -18,7 +20,7 @@
 
 namespace {
 
-constexpr int BM = 128, BN = 128, BK = 8;
+constexpr int BN = 128, BK = 8;
 
 // Element (r, c) of op(A) (r < m, c < k) or of op(B) (r < k, c < n); 0 outside.
 template <bool T>
@@ -27,11 +29,12 @@ __device__ __forceinline__ float at(const float* __restrict__ X, int ld, int row
   return T ? X[(long)c * ld + r] : X[(long)r * ld + c];
 }
 
-// The 4 elements of the A tile (128 x 8) this thread loads, as (row, kk) pairs. Consecutive threads read
-// consecutive addresses: along k when A is stored m x k, along m when it is stored transposed.
-template <bool TA>
+// Element i of the BM/32 elements of the A tile (BM x 8) this thread loads, as a (row, kk) pair.
+// Consecutive threads read consecutive addresses: along k when A is stored m x k, along m when it is
+// stored transposed.
+template <int BM, bool TA>
 __device__ __forceinline__ void a_slot(int tid, int i, int& r, int& kk) {
-  if (TA) { r = tid & 127; kk = (tid >> 7) + 2 * i; } else { kk = tid & 7; r = (tid >> 3) + 32 * i; }
+  if (TA) { r = tid % BM; kk = tid / BM + (256 / BM) * i; } else { kk = tid & 7; r = (tid >> 3) + 32 * i; }
 }
 template <bool TB>
 __device__ __forceinline__ void b_slot(int tid, int i, int& kk, int& c) {
@@ -51,7 +54,8 @@ __device__ __forceinline__ void split_k(const float* __restrict__& A, int lda, l
   k = (int)min((long)kc, k - k0);
 }
 
-template <bool TA, bool TB>
+// BM is 128 (two quads of rows per thread) or 64 (one).
+template <int BM, bool TA, bool TB>
 __device__ __forceinline__ void gemm_f32(int m, int n, int k, float alpha, const float* __restrict__ A, int lda,
                                          long sA, const float* __restrict__ B, int ldb, long sB, float beta,
                                          float* __restrict__ C, int ldc, long sC, int splits, int kc) {
@@ -61,20 +65,23 @@ __device__ __forceinline__ void gemm_f32(int m, int n, int k, float alpha, const
   const int tid = threadIdx.x;
   const int m0 = blockIdx.y * BM, n0 = blockIdx.x * BN;
   const int tx = tid & 15, ty = tid >> 4;
-  float acc[8][8];
+  constexpr int RA = BM / 32, ROWS = BM / 16;  // A elements loaded and rows of C computed per thread
+  float acc[ROWS][8];
 #pragma unroll
-  for (int i = 0; i < 8; i++)
+  for (int i = 0; i < ROWS; i++)
 #pragma unroll
     for (int j = 0; j < 8; j++) acc[i][j] = 0.f;
 
-  float ra[4], rb[4];
+  float ra[4], rb[4];  // ra: RA of them used
   const int tiles = (k + BK - 1) / BK;
   auto load = [&](int k0) {
 #pragma unroll
     for (int i = 0; i < 4; i++) {
       int r, kk, c;
-      a_slot<TA>(tid, i, r, kk);
-      ra[i] = at<TA>(A, lda, m, k, m0 + r, k0 + kk);
+      if (i < RA) {
+        a_slot<BM, TA>(tid, i, r, kk);
+        ra[i] = at<TA>(A, lda, m, k, m0 + r, k0 + kk);
+      }
       b_slot<TB>(tid, i, kk, c);
       rb[i] = at<TB>(B, ldb, k, n, k0 + kk, n0 + c);
     }
@@ -83,8 +90,10 @@ __device__ __forceinline__ void gemm_f32(int m, int n, int k, float alpha, const
 #pragma unroll
     for (int i = 0; i < 4; i++) {
       int r, kk, c;
-      a_slot<TA>(tid, i, r, kk);
-      As[buf][kk][r] = ra[i];
+      if (i < RA) {
+        a_slot<BM, TA>(tid, i, r, kk);
+        As[buf][kk][r] = ra[i];
+      }
       b_slot<TB>(tid, i, kk, c);
       Bs[buf][kk][c] = rb[i];
     }
@@ -99,14 +108,17 @@ __device__ __forceinline__ void gemm_f32(int m, int n, int k, float alpha, const
     if (t + 1 < tiles) load((t + 1) * BK);
 #pragma unroll
     for (int kk = 0; kk < BK; kk++) {
-      float4 a0 = *reinterpret_cast<const float4*>(&As[buf][kk][ty * 4]);
-      float4 a1 = *reinterpret_cast<const float4*>(&As[buf][kk][ty * 4 + 64]);
+      float a[ROWS];
+#pragma unroll
+      for (int q = 0; q < ROWS / 4; q++) {
+        float4 aq = *reinterpret_cast<const float4*>(&As[buf][kk][ty * 4 + 64 * q]);
+        a[4 * q] = aq.x, a[4 * q + 1] = aq.y, a[4 * q + 2] = aq.z, a[4 * q + 3] = aq.w;
+      }
       float4 b0 = *reinterpret_cast<const float4*>(&Bs[buf][kk][tx * 4]);
       float4 b1 = *reinterpret_cast<const float4*>(&Bs[buf][kk][tx * 4 + 64]);
-      const float a[8] = {a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w};
       const float b[8] = {b0.x, b0.y, b0.z, b0.w, b1.x, b1.y, b1.z, b1.w};
 #pragma unroll
-      for (int i = 0; i < 8; i++)
+      for (int i = 0; i < ROWS; i++)
 #pragma unroll
         for (int j = 0; j < 8; j++) acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
     }
@@ -114,7 +126,7 @@ __device__ __forceinline__ void gemm_f32(int m, int n, int k, float alpha, const
     __syncthreads();
   }
 #pragma unroll
-  for (int i = 0; i < 8; i++) {
+  for (int i = 0; i < ROWS; i++) {
     int r = m0 + ty * 4 + (i & 3) + (i >> 2) * 64;
     if (r >= m) continue;
 #pragma unroll
@@ -200,22 +212,26 @@ __device__ __forceinline__ void gemm_tf32(int m, int n, int k, float alpha, cons
 
 }  // namespace
 
-#define CORTADO_GEMM(name, impl, TA, TB, minBlocks)                                                          \
+#define CORTADO_GEMM(name, impl, minBlocks)                                                          \
   extern "C" __global__ void __launch_bounds__(256, minBlocks)                                               \
       name(int m, int n, int k, float alpha, const float* __restrict__ A, int lda, long sA,                  \
            const float* __restrict__ B, int ldb, long sB, float beta, float* __restrict__ C, int ldc, long sC,   \
            int splits, int kc) {                                                                             \
-    impl<TA, TB>(m, n, k, alpha, A, lda, sA, B, ldb, sB, beta, C, ldc, sC, splits, kc);                      \
+    impl(m, n, k, alpha, A, lda, sA, B, ldb, sB, beta, C, ldc, sC, splits, kc);                              \
   }
 
-CORTADO_GEMM(gemm_f32_nn, gemm_f32, false, false, 2)
-CORTADO_GEMM(gemm_f32_nt, gemm_f32, false, true, 2)
-CORTADO_GEMM(gemm_f32_tn, gemm_f32, true, false, 2)
-CORTADO_GEMM(gemm_f32_tt, gemm_f32, true, true, 2)
-CORTADO_GEMM(gemm_tf32_nn, gemm_tf32, false, false, 1)
-CORTADO_GEMM(gemm_tf32_nt, gemm_tf32, false, true, 1)
-CORTADO_GEMM(gemm_tf32_tn, gemm_tf32, true, false, 1)
-CORTADO_GEMM(gemm_tf32_tt, gemm_tf32, true, true, 1)
+CORTADO_GEMM(gemm_f32_nn, (gemm_f32<128, false, false>), 2)
+CORTADO_GEMM(gemm_f32_nt, (gemm_f32<128, false, true>), 2)
+CORTADO_GEMM(gemm_f32_tn, (gemm_f32<128, true, false>), 2)
+CORTADO_GEMM(gemm_f32_tt, (gemm_f32<128, true, true>), 2)
+CORTADO_GEMM(gemm_f32m64_nn, (gemm_f32<64, false, false>), 3)
+CORTADO_GEMM(gemm_f32m64_nt, (gemm_f32<64, false, true>), 3)
+CORTADO_GEMM(gemm_f32m64_tn, (gemm_f32<64, true, false>), 3)
+CORTADO_GEMM(gemm_f32m64_tt, (gemm_f32<64, true, true>), 3)
+CORTADO_GEMM(gemm_tf32_nn, (gemm_tf32<false, false>), 1)
+CORTADO_GEMM(gemm_tf32_nt, (gemm_tf32<false, true>), 1)
+CORTADO_GEMM(gemm_tf32_tn, (gemm_tf32<true, false>), 1)
+CORTADO_GEMM(gemm_tf32_tt, (gemm_tf32<true, true>), 1)
 
 // Split-K's second pass: C[p] = alpha * sum over s of W[p * splits + s] + beta * C[p], W's slices m x n dense.
 extern "C" __global__ void gemm_splitk_sum(int batch, int splits, int m, int n, const float* __restrict__ W,
@@ -225,6 +241,7 @@ extern "C" __global__ void gemm_splitk_sum(int batch, int splits, int m, int n, 
     long p = idx / mn, e = idx % mn;
     const float* w = W + p * splits * mn + e;
     float s = 0.f;
+#pragma unroll 8
     for (int i = 0; i < splits; i++) s += w[i * mn];
     float* c = C + p * sC + (e / n) * ldc + e % n;
     *c = beta == 0.f ? alpha * s : alpha * s + beta * *c;

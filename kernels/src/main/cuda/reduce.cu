@@ -23,14 +23,22 @@ extern "C" __global__ void reduce_sum_final(int parts, const double* __restrict_
   if (threadIdx.x == 0) out[0] = s;
 }
 
-// db[c] = beta * db[c] + sum over n < N and s < S of dy[(n*C + c)*S + s]: one block per channel.
+// db[c] = beta * db[c] + sum over n < N and s < S of dy[(n*C + c)*S + s]: one block per channel, each
+// thread with four loads in flight (one channel holds every position of the batch: 100k for a batch of
+// 100 32x32 images, which one load at a time per thread would wait on).
 extern "C" __global__ void channel_sum(int N, int C, long S, const float* __restrict__ dy, float beta,
                                        float* __restrict__ db) {
   const int c = blockIdx.x;
-  const long m = (long)N * S;
-  double s = 0;
-  for (long i = threadIdx.x; i < m; i += blockDim.x) s += dy[((i / S) * C + c) * S + i % S];
-  s = cortado_block_sum(s);
+  const long m = (long)N * S, step = blockDim.x;
+  auto at = [&](long i) { return dy[((i / S) * C + c) * S + i % S]; };
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  long i = threadIdx.x;
+  for (; i + 3 * step < m; i += 4 * step) {
+    float v0 = at(i), v1 = at(i + step), v2 = at(i + 2 * step), v3 = at(i + 3 * step);
+    s0 += v0, s1 += v1, s2 += v2, s3 += v3;
+  }
+  for (; i < m; i += step) s0 += at(i);
+  double s = cortado_block_sum((s0 + s1) + (s2 + s3));
   if (threadIdx.x == 0) db[c] = (float)(beta == 0.f ? s : s + (double)beta * db[c]);
 }
 

@@ -2,6 +2,8 @@ package org.cortado.kernels;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -191,24 +193,42 @@ final class CudaDriverApi implements Driver {
 
     @Override
     public void launch(String kernel, int gridX, int gridY, int gridZ, int block, Object[] args) {
-        Pointer[] ps = new Pointer[args.length];
-        for (int i = 0; i < args.length; i++) {
-            ps[i] = switch (args[i]) {
-                case Integer v -> Pointer.to(new int[] {v});
-                case Long v -> Pointer.to(new long[] {v});
-                case Float v -> Pointer.to(new float[] {v});
-                case Double v -> Pointer.to(new double[] {v});
-                case DevicePointer v -> Pointer.to(new long[] {v.address()});
-                case null -> Pointer.to(new long[] {0});
-                default -> throw new IllegalArgumentException("kernel argument of type " + args[i].getClass());
-            };
+        // The arguments packed as the kernel's parameters lie in memory, each at its own alignment
+        // (CU_LAUNCH_PARAM_BUFFER_POINTER): one direct buffer, no Java array per argument to pin.
+        int at = 0;
+        for (Object arg : args) {
+            switch (arg) {
+                case Integer v -> argBuffer.putInt(at = align(at, 4), v);
+                case Float v -> argBuffer.putFloat(at = align(at, 4), v);
+                case Long v -> argBuffer.putLong(at = align(at, 8), v);
+                case Double v -> argBuffer.putDouble(at = align(at, 8), v);
+                case DevicePointer v -> argBuffer.putLong(at = align(at, 8), v.address());
+                case null -> argBuffer.putLong(at = align(at, 8), 0L);
+                default -> throw new IllegalArgumentException("kernel argument of type " + arg.getClass());
+            }
+            at += arg instanceof Integer || arg instanceof Float ? 4 : 8;
         }
+        argSize.putLong(0, at);
         try {
-            JCudaDriver.cuLaunchKernel(function(kernel), gridX, gridY, gridZ, block, 1, 1, 0, null, Pointer.to(ps), null);
+            JCudaDriver.cuLaunchKernel(function(kernel), gridX, gridY, gridZ, block, 1, 1, 0, null, null, launchExtra);
         } catch (CudaException e) {
             throw new CortadoException("CUDA kernel " + kernel + " failed to launch: " + e.getMessage(), e);
         }
     }
+
+    private static int align(int offset, int alignment) {
+        if (offset + alignment > ARG_BYTES) {
+            throw new IllegalArgumentException("kernel arguments past " + ARG_BYTES + " bytes");
+        }
+        return (offset + alignment - 1) & -alignment;
+    }
+
+    /** CUDA's limit on a kernel's parameters is 4 KiB; Cortado's kernels take at most 20. */
+    private static final int ARG_BYTES = 512;
+    private final ByteBuffer argBuffer = ByteBuffer.allocateDirect(ARG_BYTES).order(ByteOrder.nativeOrder());
+    private final ByteBuffer argSize = ByteBuffer.allocateDirect(Long.BYTES).order(ByteOrder.nativeOrder()); // a size_t
+    private final Pointer launchExtra = Pointer.to(JCudaDriver.CU_LAUNCH_PARAM_BUFFER_POINTER, Pointer.to(argBuffer),
+            JCudaDriver.CU_LAUNCH_PARAM_BUFFER_SIZE, Pointer.to(argSize), JCudaDriver.CU_LAUNCH_PARAM_END);
 
     @Override
     public void synchronize() {

@@ -339,7 +339,7 @@ public final class CudaNet implements AutoCloseable {
                     scratch(p, "mask", (long) p.planes() * p.geom().outSize(), DeviceArray.Type.INT);
             case SoftmaxWithLoss s -> {
                 scratch(s, "prob", (long) s.outer() * s.channels() * s.inner(), DeviceArray.Type.FLOAT);
-                scratch(s, "loss", 2L * s.outer() * s.inner() + 1, DeviceArray.Type.FLOAT);
+                scratch(s, "loss", 2L * s.outer() * s.inner(), DeviceArray.Type.FLOAT);
             }
             case BatchNorm bn -> {
                 scratch(bn, "mean", bn.channels(), DeviceArray.Type.FLOAT);

@@ -62,8 +62,10 @@ public final class CudaOps {
         if (m == 0 || n == 0) {
             return;
         }
-        String kernel = (p == Precision.TF32 ? "gemm_tf32_" : "gemm_f32_") + (transA ? "t" : "n") + (transB ? "t" : "n");
-        int gridX = (n + 127) / 128, gridY = (m + 127) / 128;
+        boolean rows64 = p == Precision.F32 && m <= 64; // 64-row tiles: half of a 128-row one would be empty
+        String kernel = (p == Precision.TF32 ? "gemm_tf32_" : rows64 ? "gemm_f32m64_" : "gemm_f32_")
+                + (transA ? "t" : "n") + (transB ? "t" : "n");
+        int gridX = (n + 127) / 128, gridY = (m + (rows64 ? 63 : 127)) / (rows64 ? 64 : 128);
         int splits = splits(gridX * gridY * batch, k);
         if (splits == 1) {
             device.launch(kernel, gridX, gridY, batch, 256, m, n, k, alpha, a.at(aOff), lda, sA, b.at(bOff), ldb, sB,
@@ -81,16 +83,20 @@ public final class CudaOps {
 
     /**
      * How many parts to split k into: 1 when the tiles of C already give every multiprocessor two
-     * blocks; otherwise enough to do so, each part at least 256 long (a convolution's weight gradient:
-     * a small C, k = every output position of the batch).
+     * blocks; otherwise enough to do so, each part at least {@value #MIN_SPLIT_K} long. A block walks its
+     * part 8 at a time, one wait on memory per step, so a few blocks over a long k (a convolution's weight
+     * gradient: a small C, k = every output position of the batch; an InnerProduct at a small batch) leave
+     * the GPU idle; the split parts and their sum cost far less.
      */
     private int splits(int tiles, int k) {
         int target = 2 * Math.max(1, device.multiprocessors());
-        if (tiles >= target || k < 1024) {
+        if (tiles >= target || k < 2 * MIN_SPLIT_K) {
             return 1;
         }
-        return Math.max(1, Math.min(64, Math.min(Math.ceilDiv(target, tiles), k / 256)));
+        return Math.min(Math.ceilDiv(target, tiles), k / MIN_SPLIT_K);
     }
+
+    private static final int MIN_SPLIT_K = 64;
 
     private DeviceArray splitWork;
 
@@ -493,8 +499,9 @@ public final class CudaOps {
     /**
      * SoftmaxWithLoss's forward on probabilities already computed: {@code -sum log(max(p[label], FLT_MIN))}
      * over the positions whose label is not {@code ignoreLabel} (when {@code hasIgnore}), and how many
-     * those are; the caller divides by its normalizer. Waits for the GPU (the loss comes to the host).
-     * A label outside {@code [0, channels)} is an error naming the position.
+     * those are; the caller divides by its normalizer. Waits for the GPU once (the loss comes to the host).
+     * A label outside {@code [0, channels)} is an error naming the position. {@code scratch} holds
+     * {@code 2 * outer * inner} floats.
      */
     public LossSum softmaxLoss(int outer, int channels, int inner, DeviceArray prob, DeviceArray label,
                                boolean hasIgnore, int ignoreLabel, DeviceArray scratch) {
@@ -502,30 +509,39 @@ public final class CudaOps {
         softmaxShape("softmax loss", outer, channels, inner, prob);
         long positions = (long) outer * inner;
         KernelArgs.holds("softmax loss", "label", label.length(), positions);
-        KernelArgs.holds("softmax loss", "scratch", scratch.length(), 2 * positions + 1);
-        // scratch: [0, P) loss per position, [P, 2P) valid flags, [2P] the first bad position + 1 (as int bits)
-        device.launch("fill", 1, 1, 1, 32, 1L, 0f, scratch.at(2 * positions));
+        KernelArgs.holds("softmax loss", "scratch", scratch.length(), 2 * positions);
+        // scratch: [0, P) loss per position, [P, 2P) valid flags; the first bad position + 1 (as int bits) and
+        // the two sums go to partials' result slots, which come down together: one wait for the GPU
+        DeviceArray part = partials();
+        device.launch("fill", 1, 1, 1, 32, 1L, 0f, part.at(RESULTS + 4));
         loop("softmax_loss_forward", positions, outer, channels, inner, prob.base(), label.base(), hasIgnore ? 1 : 0,
-                ignoreLabel, scratch.base(), scratch.at(positions), scratch.at(2 * positions));
-        float[] bad = new float[1];
-        scratch.download(bad, 2 * positions, 1, 0);
-        int badPos = Float.floatToRawIntBits(bad[0]);
+                ignoreLabel, scratch.base(), scratch.at(positions), part.at(RESULTS + 4));
+        sumInto(positions, scratch, 0, false, part, 0);
+        sumInto(positions, scratch, positions, false, part, 1);
+        float[] out = new float[5];
+        part.download(out, RESULTS, 5, 0);
+        int badPos = Float.floatToRawIntBits(out[4]);
         if (badPos != 0) {
             float[] l = new float[1];
             label.download(l, badPos - 1, 1, 0);
             throw new org.cortado.engine.ShapeException("softmax loss: label " + l[0] + " at position " + (badPos - 1)
                     + " is outside [0, " + channels + ")" + (hasIgnore ? " and is not the ignore label " + ignoreLabel : ""));
         }
-        return new LossSum(sum(positions, scratch, 0, false, partials()), Math.round(sum(positions, scratch,
-                positions, false, partials())));
+        return new LossSum(asDouble(out, 0), Math.round(asDouble(out, 2)));
     }
 
     private DeviceArray partials;
 
-    /** Room for the block sums of {@link #sum}: 1024 doubles, then the double result. */
+    /** Where {@link #partials} holds its results: after the 1024 double partials. */
+    private static final int RESULTS = 2 * 1024;
+
+    /**
+     * Room for the block sums of {@link #sum}: 1024 doubles, then two double results and an int (a loss's
+     * sum, its count and its first bad label), which one download brings to the host.
+     */
     private DeviceArray partials() {
         if (partials == null) {
-            partials = device.floats(2 * 1024 + 2); // 1024 double partials, then the double result
+            partials = device.floats(RESULTS + 5);
         }
         return partials;
     }
@@ -544,7 +560,12 @@ public final class CudaOps {
         // scratch: [0, n) loss per element, [n, 2n) valid flags
         loop("sigmoid_xent_forward", n, n, x.base(), target.base(), hasIgnore ? 1 : 0, ignoreLabel, sig.base(),
                 scratch.base(), scratch.at(n));
-        return new LossSum(sum(n, scratch, 0, false, partials()), Math.round(sum(n, scratch, n, false, partials())));
+        DeviceArray part = partials();
+        sumInto(n, scratch, 0, false, part, 0);
+        sumInto(n, scratch, n, false, part, 1);
+        float[] out = new float[4];
+        part.download(out, RESULTS, 4, 0);
+        return new LossSum(asDouble(out, 0), Math.round(asDouble(out, 2)));
     }
 
     /** Its backward: {@code dx = (sig - target) * scale}, 0 where the target is the ignore label. */
@@ -904,15 +925,25 @@ public final class CudaOps {
     }
 
     private double sum(long n, DeviceArray x, long off, boolean squares, DeviceArray part) {
+        sumInto(n, x, off, squares, part, 0);
+        float[] out = new float[2];
+        part.download(out, RESULTS, 2, 0);
+        return asDouble(out, 0);
+    }
+
+    /** Launches the sum of {@code x[off, off + n)} into result slot {@code slot} of {@link #partials}. */
+    private void sumInto(long n, DeviceArray x, long off, boolean squares, DeviceArray part, int slot) {
         sameDevice(device, x);
         KernelArgs.range("sum", n, off, x.length());
         int parts = Math.min(1024, blocks(n));
         device.launch("reduce_sum_partial", parts, 1, 1, THREADS, n, x.at(off), squares ? 1 : 0, part.base());
-        device.launch("reduce_sum_final", 1, 1, 1, 1024, parts, part.base(), part.at(2 * 1024));
-        float[] out = new float[2]; // the double's two halves, low first
-        part.download(out, 2 * 1024, 2, 0);
-        return Double.longBitsToDouble((long) Float.floatToRawIntBits(out[1]) << 32
-                | (Float.floatToRawIntBits(out[0]) & 0xffffffffL));
+        device.launch("reduce_sum_final", 1, 1, 1, 1024, parts, part.base(), part.at(RESULTS + 2L * slot));
+    }
+
+    /** The double whose two halves, low first, are {@code f[i]} and {@code f[i + 1]}. */
+    private static double asDouble(float[] f, int i) {
+        return Double.longBitsToDouble((long) Float.floatToRawIntBits(f[i + 1]) << 32
+                | (Float.floatToRawIntBits(f[i]) & 0xffffffffL));
     }
 
     /** {@code db[c] = beta*db[c] + sum of dy[(i, c, :)]} over {@code (n, c, s)}: a convolution's bias gradient. */
@@ -920,7 +951,7 @@ public final class CudaOps {
         sameDevice(device, dy, db);
         KernelArgs.holds("channel sum", "dy", dy.length(), (long) n * c * s);
         KernelArgs.holds("channel sum", "db", db.length(), c);
-        device.launch("channel_sum", c, 1, 1, THREADS, n, c, s, dy.base(), beta, db.base());
+        device.launch("channel_sum", c, 1, 1, 512, n, c, s, dy.base(), beta, db.base());
     }
 
     /** {@code db[j] = beta*db[j] + sum over rows of dy[(r, j)]}: an InnerProduct's bias gradient. */

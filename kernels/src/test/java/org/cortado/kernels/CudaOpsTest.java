@@ -133,6 +133,9 @@ class CudaOpsTest {
                 checkGemm(CudaOps.Precision.F32, ta, tb, 67, 131, 45, 1f, 0f, 3, F32);
                 checkGemm(CudaOps.Precision.F32, ta, tb, 130, 9, 300, 0.5f, 0.75f, 0, F32);
                 checkGemm(CudaOps.Precision.F32, ta, tb, 1, 1, 1, 2f, 0f, 0, F32);
+                // 64-row tiles (m <= 64): a full tile, and a part tile with k split over blocks
+                checkGemm(CudaOps.Precision.F32, ta, tb, 64, 200, 70, 1f, 0.5f, 1, F32);
+                checkGemm(CudaOps.Precision.F32, ta, tb, 37, 129, 300, 1f, 0f, 2, F32);
             }
         }
         checkGemm(CudaOps.Precision.F32, false, false, 300, 260, 517, 1f, 1f, 1, F32);
