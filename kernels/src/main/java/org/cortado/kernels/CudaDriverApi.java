@@ -47,6 +47,8 @@ final class CudaDriverApi implements Driver {
             throw new CudaUnavailableException("CUDA device " + ordinal + " asked for; this machine has "
                     + a.devices() + " (0.." + (a.devices() - 1) + ")");
         }
+        launchExtra = Pointer.to(JCudaDriver.CU_LAUNCH_PARAM_BUFFER_POINTER, Pointer.to(argBuffer),
+                JCudaDriver.CU_LAUNCH_PARAM_BUFFER_SIZE, Pointer.to(argSize), JCudaDriver.CU_LAUNCH_PARAM_END);
         CUdevice dev = new CUdevice();
         JCudaDriver.cuDeviceGet(dev, ordinal);
         JCudaDriver.cuCtxCreate(context, 0, dev);
@@ -193,22 +195,7 @@ final class CudaDriverApi implements Driver {
 
     @Override
     public void launch(String kernel, int gridX, int gridY, int gridZ, int block, Object[] args) {
-        // The arguments packed as the kernel's parameters lie in memory, each at its own alignment
-        // (CU_LAUNCH_PARAM_BUFFER_POINTER): one direct buffer, no Java array per argument to pin.
-        int at = 0;
-        for (Object arg : args) {
-            switch (arg) {
-                case Integer v -> argBuffer.putInt(at = align(at, 4), v);
-                case Float v -> argBuffer.putFloat(at = align(at, 4), v);
-                case Long v -> argBuffer.putLong(at = align(at, 8), v);
-                case Double v -> argBuffer.putDouble(at = align(at, 8), v);
-                case DevicePointer v -> argBuffer.putLong(at = align(at, 8), v.address());
-                case null -> argBuffer.putLong(at = align(at, 8), 0L);
-                default -> throw new IllegalArgumentException("kernel argument of type " + arg.getClass());
-            }
-            at += arg instanceof Integer || arg instanceof Float ? 4 : 8;
-        }
-        argSize.putLong(0, at);
+        argSize.putLong(0, pack(args, argBuffer));
         try {
             JCudaDriver.cuLaunchKernel(function(kernel), gridX, gridY, gridZ, block, 1, 1, 0, null, null, launchExtra);
         } catch (CudaException e) {
@@ -216,19 +203,40 @@ final class CudaDriverApi implements Driver {
         }
     }
 
-    private static int align(int offset, int alignment) {
-        if (offset + alignment > ARG_BYTES) {
-            throw new IllegalArgumentException("kernel arguments past " + ARG_BYTES + " bytes");
+    /**
+     * Packs a launch's arguments into {@code buffer} (native byte order) as the kernel's parameters lie
+     * in memory, each at its own alignment, and returns their size: what cuLaunchKernel takes through
+     * {@code CU_LAUNCH_PARAM_BUFFER_POINTER}, one direct buffer instead of a Java array to pin per
+     * argument. Integer and Float are 4 bytes; Long, Double, a {@link DevicePointer} and null (a null
+     * pointer) 8.
+     */
+    static int pack(Object[] args, ByteBuffer buffer) {
+        int at = 0;
+        for (Object arg : args) {
+            int size = arg instanceof Integer || arg instanceof Float ? 4 : 8;
+            at = (at + size - 1) & -size;
+            if (at + size > buffer.capacity()) {
+                throw new IllegalArgumentException("kernel arguments past " + buffer.capacity() + " bytes");
+            }
+            switch (arg) {
+                case Integer v -> buffer.putInt(at, v);
+                case Float v -> buffer.putFloat(at, v);
+                case Long v -> buffer.putLong(at, v);
+                case Double v -> buffer.putDouble(at, v);
+                case DevicePointer v -> buffer.putLong(at, v.address());
+                case null -> buffer.putLong(at, 0L);
+                default -> throw new IllegalArgumentException("kernel argument of type " + arg.getClass());
+            }
+            at += size;
         }
-        return (offset + alignment - 1) & -alignment;
+        return at;
     }
 
     /** CUDA's limit on a kernel's parameters is 4 KiB; Cortado's kernels take at most 20. */
     private static final int ARG_BYTES = 512;
     private final ByteBuffer argBuffer = ByteBuffer.allocateDirect(ARG_BYTES).order(ByteOrder.nativeOrder());
     private final ByteBuffer argSize = ByteBuffer.allocateDirect(Long.BYTES).order(ByteOrder.nativeOrder()); // a size_t
-    private final Pointer launchExtra = Pointer.to(JCudaDriver.CU_LAUNCH_PARAM_BUFFER_POINTER, Pointer.to(argBuffer),
-            JCudaDriver.CU_LAUNCH_PARAM_BUFFER_SIZE, Pointer.to(argSize), JCudaDriver.CU_LAUNCH_PARAM_END);
+    private Pointer launchExtra; // set by open(): JCudaDriver loads only where the driver is there
 
     @Override
     public void synchronize() {

@@ -16,6 +16,39 @@ import org.junit.jupiter.api.Test;
 class KernelArgsTest {
 
     @Test
+    void launchArgumentsArePackedAsTheKernelsParametersLieInMemory() {
+        // gemm_f32_nn(int m, int n, int k, float alpha, const float* A, int lda, long sA, const float* B,
+        //             int ldb, long sB, float beta, float* C, int ldc, long sC, int splits, int kc)
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocateDirect(512).order(java.nio.ByteOrder.nativeOrder());
+        int size = CudaDriverApi.pack(new Object[] {3, 5, 7, 1.5f, new DevicePointer(0x1000), 9, 11L,
+                new DevicePointer(0x2000), 13, 15L, 0.25f, null, 17, 19L, 21, 23}, b);
+        assertEquals(104, size);
+        assertEquals(3, b.getInt(0));
+        assertEquals(5, b.getInt(4));
+        assertEquals(7, b.getInt(8));
+        assertEquals(1.5f, b.getFloat(12));
+        assertEquals(0x1000, b.getLong(16));
+        assertEquals(9, b.getInt(24));
+        assertEquals(11L, b.getLong(32)); // after 4 bytes of padding
+        assertEquals(0x2000, b.getLong(40));
+        assertEquals(13, b.getInt(48));
+        assertEquals(15L, b.getLong(56));
+        assertEquals(0.25f, b.getFloat(64));
+        assertEquals(0L, b.getLong(72)); // null: a null pointer
+        assertEquals(17, b.getInt(80));
+        assertEquals(19L, b.getLong(88));
+        assertEquals(21, b.getInt(96));
+        assertEquals(23, b.getInt(100));
+        assertEquals(12, CudaDriverApi.pack(new Object[] {1.0, 2}, b)); // a double, then an int
+        assertEquals(2, b.getInt(8));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> CudaDriverApi.pack(new Object[] {"x"}, b));
+        assertTrue(e.getMessage().contains("kernel argument of type class java.lang.String"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> CudaDriverApi.pack(new Object[65], b));
+        assertTrue(e.getMessage().contains("kernel arguments past 512 bytes"), e.getMessage());
+    }
+
+    @Test
     void gemmAcceptsExactFitsWithPaddingOffsetsAndBatches() {
         // A 3x4 (lda 5), B 4x2 (ldb 2), C 3x2 (ldc 2): 14, 8 and 6 elements
         assertDoesNotThrow(() -> KernelArgs.gemm(false, false, 3, 2, 4, 14, 0, 5, 8, 0, 2, 6, 0, 2, 1, 0, 0, 0));
