@@ -140,68 +140,96 @@ __device__ __forceinline__ void gemm_f32(int m, int n, int k, float alpha, const
 }
 
 // ---- TF32 on the tensor cores ----
-constexpr int TBM = 128, TBN = 128, TBK = 32;
+// 128x128 tiles of C per block of 8 warps (2 x 4, each 64 x 32 of C as 4 x 2 wmma fragments), k in steps
+// of 16 through shared memory, double-buffered as gemm_f32: the next tile's loads are in flight in
+// registers while the tensor cores multiply the current one; two blocks per multiprocessor.
+constexpr int TBM = 128, TBN = 128, TBK = 16;
 constexpr int AS_LD = TBK + 4, BS_LD = TBN + 4;  // padded rows; multiples of 4 as wmma needs for float
+constexpr int AS_SIZE = TBM * AS_LD, BS_SIZE = TBK * BS_LD;
 
 template <bool TA, bool TB>
 __device__ __forceinline__ void gemm_tf32(int m, int n, int k, float alpha, const float* __restrict__ A, int lda,
                                           long sA, const float* __restrict__ B, int ldb, long sB, float beta,
                                           float* __restrict__ C, int ldc, long sC, int splits, int kc) {
   using namespace nvcuda;
-  __shared__ __align__(128) float As[TBM * AS_LD];
-  __shared__ __align__(128) float Bs[TBK * BS_LD];
-  __shared__ __align__(128) float Cs[8][16 * 16];
+  // two A and two B tiles; after the loop, the warps' 16 x 16 scratch for writing C
+  __shared__ __align__(128) float smem[2 * (AS_SIZE + BS_SIZE)];
+  auto As = [&](int buf) { return smem + buf * AS_SIZE; };
+  auto Bs = [&](int buf) { return smem + 2 * AS_SIZE + buf * BS_SIZE; };
   split_k<TA, TB>(A, lda, sA, B, ldb, sB, C, sC, k, splits, kc);
   const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
   const int m0 = blockIdx.y * TBM, n0 = blockIdx.x * TBN;
-  const int wm = (warp >> 2) * 64, wn = (warp & 3) * 32;  // 2 x 4 warps, each 64 x 32 of C
+  const int wm = (warp >> 2) * 64, wn = (warp & 3) * 32;
   wmma::fragment<wmma::accumulator, 16, 16, 8, float> acc[4][2];
 #pragma unroll
   for (int i = 0; i < 4; i++)
 #pragma unroll
     for (int j = 0; j < 2; j++) wmma::fill_fragment(acc[i][j], 0.f);
 
-  for (int k0 = 0; k0 < k; k0 += TBK) {
-    // A tile 128 x 32 and B tile 32 x 128: 16 elements each per thread, consecutive threads along the
-    // stored rows.
-#pragma unroll 4
-    for (int i = 0; i < 16; i++) {
-      int idx = tid + i * 256;
-      int r, kk;
-      if (TA) { r = idx & 127; kk = idx >> 7; } else { kk = idx & 31; r = idx >> 5; }
-      As[r * AS_LD + kk] = wmma::__float_to_tf32(at<TA>(A, lda, m, k, m0 + r, k0 + kk));
-      int c;
-      if (TB) { kk = idx & 31; c = idx >> 5; } else { c = idx & 127; kk = idx >> 7; }
-      Bs[kk * BS_LD + c] = wmma::__float_to_tf32(at<TB>(B, ldb, k, n, k0 + kk, n0 + c));
+  // A tile 128 x 16 and B tile 16 x 128: 8 elements each per thread, consecutive threads along the
+  // stored rows.
+  float ra[8], rb[8];
+  const int tiles = (k + TBK - 1) / TBK;
+  auto load = [&](int k0) {
+#pragma unroll
+    for (int i = 0; i < 8; i++) {
+      const int idx = tid + i * 256;
+      int r, kk, c;
+      if (TA) { r = idx & 127; kk = idx >> 7; } else { kk = idx & 15; r = idx >> 4; }
+      ra[i] = at<TA>(A, lda, m, k, m0 + r, k0 + kk);
+      if (TB) { kk = idx & 15; c = idx >> 4; } else { c = idx & 127; kk = idx >> 7; }
+      rb[i] = at<TB>(B, ldb, k, n, k0 + kk, n0 + c);
     }
-    __syncthreads();
+  };
+  auto store = [&](int buf) {
+#pragma unroll
+    for (int i = 0; i < 8; i++) {
+      const int idx = tid + i * 256;
+      int r, kk, c;
+      if (TA) { r = idx & 127; kk = idx >> 7; } else { kk = idx & 15; r = idx >> 4; }
+      As(buf)[r * AS_LD + kk] = wmma::__float_to_tf32(ra[i]);
+      if (TB) { kk = idx & 15; c = idx >> 4; } else { c = idx & 127; kk = idx >> 7; }
+      Bs(buf)[kk * BS_LD + c] = wmma::__float_to_tf32(rb[i]);
+    }
+  };
+  if (tiles > 0) {
+    load(0);
+    store(0);
+  }
+  __syncthreads();
+  for (int t = 0; t < tiles; t++) {
+    const int buf = t & 1;
+    if (t + 1 < tiles) load((t + 1) * TBK);
 #pragma unroll
     for (int ks = 0; ks < TBK; ks += 8) {
-      wmma::fragment<wmma::matrix_a, 16, 16, 8, wmma::precision::tf32, wmma::row_major> fa[4];
+      wmma::fragment<wmma::matrix_a, 16, 16, 8, wmma::precision::tf32, wmma::row_major> fa;
       wmma::fragment<wmma::matrix_b, 16, 16, 8, wmma::precision::tf32, wmma::row_major> fb[2];
 #pragma unroll
-      for (int i = 0; i < 4; i++) wmma::load_matrix_sync(fa[i], As + (wm + i * 16) * AS_LD + ks, AS_LD);
+      for (int j = 0; j < 2; j++) wmma::load_matrix_sync(fb[j], Bs(buf) + ks * BS_LD + wn + j * 16, BS_LD);
 #pragma unroll
-      for (int j = 0; j < 2; j++) wmma::load_matrix_sync(fb[j], Bs + ks * BS_LD + wn + j * 16, BS_LD);
+      for (int i = 0; i < 4; i++) {  // one A fragment at a time: fewer registers, two blocks fit
+        wmma::load_matrix_sync(fa, As(buf) + (wm + i * 16) * AS_LD + ks, AS_LD);
 #pragma unroll
-      for (int i = 0; i < 4; i++)
-#pragma unroll
-        for (int j = 0; j < 2; j++) wmma::mma_sync(acc[i][j], fa[i], fb[j], acc[i][j]);
+        for (int j = 0; j < 2; j++) wmma::mma_sync(acc[i][j], fa, fb[j], acc[i][j]);
+      }
     }
+    if (t + 1 < tiles) store(buf ^ 1);
     __syncthreads();
   }
-  // Each warp writes its fragments through its own 16 x 16 scratch, applying alpha and beta.
+  // Each warp writes its fragments through its own 16 x 16 scratch (in the tiles' memory, free now),
+  // applying alpha and beta.
+  float* const cs = smem + warp * 256;
 #pragma unroll
   for (int i = 0; i < 4; i++) {
 #pragma unroll
     for (int j = 0; j < 2; j++) {
-      wmma::store_matrix_sync(Cs[warp], acc[i][j], 16, wmma::mem_row_major);
+      wmma::store_matrix_sync(cs, acc[i][j], 16, wmma::mem_row_major);
       __syncwarp();
       for (int e = lane; e < 256; e += 32) {
         int r = m0 + wm + i * 16 + (e >> 4), c = n0 + wn + j * 16 + (e & 15);
         if (r < m && c < n) {
           float* p = C + (long)r * ldc + c;
-          float v = alpha * Cs[warp][e];
+          float v = alpha * cs[e];
           *p = beta == 0.f ? v : v + beta * *p;
         }
       }
@@ -228,10 +256,10 @@ CORTADO_GEMM(gemm_f32m64_nn, (gemm_f32<64, false, false>), 3)
 CORTADO_GEMM(gemm_f32m64_nt, (gemm_f32<64, false, true>), 3)
 CORTADO_GEMM(gemm_f32m64_tn, (gemm_f32<64, true, false>), 3)
 CORTADO_GEMM(gemm_f32m64_tt, (gemm_f32<64, true, true>), 3)
-CORTADO_GEMM(gemm_tf32_nn, (gemm_tf32<false, false>), 1)
-CORTADO_GEMM(gemm_tf32_nt, (gemm_tf32<false, true>), 1)
-CORTADO_GEMM(gemm_tf32_tn, (gemm_tf32<true, false>), 1)
-CORTADO_GEMM(gemm_tf32_tt, (gemm_tf32<true, true>), 1)
+CORTADO_GEMM(gemm_tf32_nn, (gemm_tf32<false, false>), 2)
+CORTADO_GEMM(gemm_tf32_nt, (gemm_tf32<false, true>), 2)
+CORTADO_GEMM(gemm_tf32_tn, (gemm_tf32<true, false>), 2)
+CORTADO_GEMM(gemm_tf32_tt, (gemm_tf32<true, true>), 2)
 
 // Split-K's second pass: C[p] = alpha * sum over s of W[p * splits + s] + beta * C[p], W's slices m x n dense.
 extern "C" __global__ void gemm_splitk_sum(int batch, int splits, int m, int n, const float* __restrict__ W,
