@@ -8,7 +8,10 @@ import sys
 
 rows = [r for r in csv.DictReader(line for line in open(sys.argv[1]) if line.startswith('"'))
         if r.get("Metric Name") == "gpu__time_duration.sum"]
-step = rows[-int(sys.argv[2]):]
+launches = int(sys.argv[2])
+if not 0 < launches <= len(rows):
+    sys.exit(f"ncu_step.py: {launches} launches per step, but the profile has {len(rows)} kernels")
+step = rows[-launches:]
 total = 0.0
 by_name = collections.defaultdict(lambda: [0, 0.0])
 for r in step:
