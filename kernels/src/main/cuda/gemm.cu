@@ -166,30 +166,75 @@ __device__ __forceinline__ void gemm_tf32(int m, int n, int k, float alpha, cons
 #pragma unroll
     for (int j = 0; j < 2; j++) wmma::fill_fragment(acc[i][j], 0.f);
 
-  // A tile 128 x 16 and B tile 16 x 128: 8 elements each per thread, consecutive threads along the
-  // stored rows.
+  // A tile 128 x 16 and B tile 16 x 128: each thread loads two runs of 4 elements of each, consecutive
+  // in memory as stored (so consecutive threads read consecutive addresses). Run i of operand X covers
+  // (row, col) = x_run(i) + (0, j) or + (j, 0), j < 4, as below. A tile inside the matrix, from memory
+  // 16-byte aligned with a leading dimension that keeps it so, is read a float4 at a time; other tiles
+  // (the edges, odd shapes) element by element with bounds checks.
   float ra[8], rb[8];
   const int tiles = (k + TBK - 1) / TBK;
+  auto aligned = [](const float* p, int ld) { return ((reinterpret_cast<uintptr_t>(p) & 15) | (ld & 3)) == 0; };
+  const bool aVec = aligned(A, lda) && m0 + TBM <= m, bVec = aligned(B, ldb) && n0 + TBN <= n;
+  // run i's first element, as (r, kk) of op(A) and (kk, c) of op(B)
+  auto aRun = [&](int i, int& r, int& kk) {
+    const int q = tid + 256 * i;
+    if (TA) { r = (q & 31) * 4; kk = q >> 5; } else { r = q >> 2; kk = (q & 3) * 4; }
+  };
+  auto bRun = [&](int i, int& kk, int& c) {
+    const int q = tid + 256 * i;
+    if (TB) { c = q >> 2; kk = (q & 3) * 4; } else { c = (q & 31) * 4; kk = q >> 5; }
+  };
   auto load = [&](int k0) {
+    const bool kIn = k0 + TBK <= k;
 #pragma unroll
-    for (int i = 0; i < 8; i++) {
-      const int idx = tid + i * 256;
+    for (int i = 0; i < 2; i++) {
       int r, kk, c;
-      if (TA) { r = idx & 127; kk = idx >> 7; } else { kk = idx & 15; r = idx >> 4; }
-      ra[i] = at<TA>(A, lda, m, k, m0 + r, k0 + kk);
-      if (TB) { kk = idx & 15; c = idx >> 4; } else { c = idx & 127; kk = idx >> 7; }
-      rb[i] = at<TB>(B, ldb, k, n, k0 + kk, n0 + c);
+      aRun(i, r, kk);
+      if (aVec && kIn) {
+        float4 v = *reinterpret_cast<const float4*>(TA ? A + (long)(k0 + kk) * lda + m0 + r
+                                                          : A + (long)(m0 + r) * lda + k0 + kk);
+        ra[4 * i] = v.x, ra[4 * i + 1] = v.y, ra[4 * i + 2] = v.z, ra[4 * i + 3] = v.w;
+      } else {
+#pragma unroll
+        for (int j = 0; j < 4; j++)
+          ra[4 * i + j] = TA ? at<TA>(A, lda, m, k, m0 + r + j, k0 + kk) : at<TA>(A, lda, m, k, m0 + r, k0 + kk + j);
+      }
+      bRun(i, kk, c);
+      if (bVec && kIn) {
+        float4 v = *reinterpret_cast<const float4*>(TB ? B + (long)(n0 + c) * ldb + k0 + kk
+                                                          : B + (long)(k0 + kk) * ldb + n0 + c);
+        rb[4 * i] = v.x, rb[4 * i + 1] = v.y, rb[4 * i + 2] = v.z, rb[4 * i + 3] = v.w;
+      } else {
+#pragma unroll
+        for (int j = 0; j < 4; j++)
+          rb[4 * i + j] = TB ? at<TB>(B, ldb, k, n, k0 + kk + j, n0 + c) : at<TB>(B, ldb, k, n, k0 + kk, n0 + c + j);
+      }
     }
   };
   auto store = [&](int buf) {
 #pragma unroll
-    for (int i = 0; i < 8; i++) {
-      const int idx = tid + i * 256;
+    for (int i = 0; i < 2; i++) {
       int r, kk, c;
-      if (TA) { r = idx & 127; kk = idx >> 7; } else { kk = idx & 15; r = idx >> 4; }
-      As(buf)[r * AS_LD + kk] = wmma::__float_to_tf32(ra[i]);
-      if (TB) { kk = idx & 15; c = idx >> 4; } else { c = idx & 127; kk = idx >> 7; }
-      Bs(buf)[kk * BS_LD + c] = wmma::__float_to_tf32(rb[i]);
+      aRun(i, r, kk);
+      float* a = As(buf);
+      if (TA) {
+#pragma unroll
+        for (int j = 0; j < 4; j++) a[(r + j) * AS_LD + kk] = wmma::__float_to_tf32(ra[4 * i + j]);
+      } else {
+        *reinterpret_cast<float4*>(a + r * AS_LD + kk) =
+            make_float4(wmma::__float_to_tf32(ra[4 * i]), wmma::__float_to_tf32(ra[4 * i + 1]),
+                        wmma::__float_to_tf32(ra[4 * i + 2]), wmma::__float_to_tf32(ra[4 * i + 3]));
+      }
+      bRun(i, kk, c);
+      float* b = Bs(buf);
+      if (TB) {
+#pragma unroll
+        for (int j = 0; j < 4; j++) b[(kk + j) * BS_LD + c] = wmma::__float_to_tf32(rb[4 * i + j]);
+      } else {
+        *reinterpret_cast<float4*>(b + kk * BS_LD + c) =
+            make_float4(wmma::__float_to_tf32(rb[4 * i]), wmma::__float_to_tf32(rb[4 * i + 1]),
+                        wmma::__float_to_tf32(rb[4 * i + 2]), wmma::__float_to_tf32(rb[4 * i + 3]));
+      }
     }
   };
   if (tiles > 0) {

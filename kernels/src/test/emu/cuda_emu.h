@@ -32,6 +32,7 @@
 struct uint3 { unsigned x, y, z; };
 struct dim3 { unsigned x, y, z; };
 struct __attribute__((aligned(16))) float4 { float x, y, z, w; };
+inline float4 make_float4(float x, float y, float z, float w) { return float4{x, y, z, w}; }
 
 extern thread_local uint3 threadIdx;
 extern thread_local uint3 blockIdx;

@@ -110,8 +110,12 @@ class CudaOpsTest {
 
     private void checkGemm(CudaOps.Precision p, boolean ta, boolean tb, int m, int n, int k, float alpha, float beta,
                            int pad, float tol) {
+        checkGemm(p, ta, tb, m, n, k, alpha, beta, pad, tol, 3, 5, 7);
+    }
+
+    private void checkGemm(CudaOps.Precision p, boolean ta, boolean tb, int m, int n, int k, float alpha, float beta,
+                           int pad, float tol, int aOff, int bOff, int cOff) {
         int lda = (ta ? m : k) + pad, ldb = (tb ? k : n) + pad, ldc = n + pad;
-        int aOff = 3, bOff = 5, cOff = 7;
         float[] a = random(aOff + (ta ? k : m) * lda);
         float[] b = random(bOff + (tb ? n : k) * ldb);
         float[] c = random(cOff + m * ldc);
@@ -152,6 +156,10 @@ class CudaOpsTest {
             for (boolean tb : new boolean[] {false, true}) {
                 checkGemm(CudaOps.Precision.TF32, ta, tb, 67, 131, 45, 1f, 0f, 3, TF32);
                 checkGemm(CudaOps.Precision.TF32, ta, tb, 257, 130, 200, 0.5f, 0.75f, 0, TF32);
+                // 16-byte aligned operands: whole tiles are read a float4 at a time, the last k tile and
+                // the tiles past row or column 128 element by element
+                checkGemm(CudaOps.Precision.TF32, ta, tb, 256, 128, 40, 1f, 0f, 0, TF32, 4, 8, 12);
+                checkGemm(CudaOps.Precision.TF32, ta, tb, 200, 136, 48, 1f, 0.5f, 4, TF32, 0, 4, 0);
             }
         }
     }
